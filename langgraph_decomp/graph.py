@@ -1,0 +1,57 @@
+"""Build the decompose → solve → verify → aggregate graph."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
+from langgraph_decomp.nodes import aggregate, decompose, route, solve, verify
+from langgraph_decomp.state import InputState, OutputState, State
+
+
+def build_graph(
+    *,
+    decomposer: ModelLike = DEFAULT_MODEL,
+    solver: ModelLike = DEFAULT_MODEL,
+    verifier: ModelLike | None = None,
+    checkpointer: Any = None,
+    cache: Any = None,
+    store: Any = None,
+    name: str = "langgraph-decomp",
+) -> CompiledStateGraph[State, Context, InputState, OutputState]:
+    """Compile the decomposition graph.
+
+    Models are model strings (see :mod:`langgraph_decomp.models`) or ready LangChain chat
+    models; they are defaults that a run can override through ``context`` or
+    ``config["configurable"]``. Nothing is loaded until a run needs it.
+
+    Args:
+        decomposer: Model that writes the sub-questions.
+        solver: Model that answers the sub-questions and the question.
+        verifier: Model that checks the answer; ``None`` uses the solver.
+        checkpointer: A LangGraph checkpointer (``InMemorySaver``, ``SqliteSaver``, ...) so an
+            interrupted run resumes on its ``thread_id`` without re-paying finished steps.
+        cache: A LangGraph node cache (``InMemoryCache``, ...).
+        store: A LangGraph store.
+        name: The graph's name in traces.
+    """
+    models = RoleModels(decomposer=decomposer, solver=solver, verifier=verifier)
+    builder = StateGraph(
+        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    )
+    builder.add_node("decompose", partial(decompose, models=models))
+    builder.add_node("solve", partial(solve, models=models))
+    builder.add_node("verify", partial(verify, models=models))
+    builder.add_node("aggregate", aggregate)
+    builder.add_edge(START, "decompose")
+    builder.add_conditional_edges("decompose", route, ["solve", "aggregate"])
+    builder.add_edge("solve", "verify")
+    builder.add_conditional_edges("verify", route, ["solve", "aggregate"])
+    builder.add_edge("aggregate", END)
+    compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
+    return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]

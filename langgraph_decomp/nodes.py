@@ -1,0 +1,257 @@
+"""The graph's nodes: decompose, solve, verify, aggregate, and the router between them.
+
+Each node is a small function ``(state, runtime, *, models) -> update``; ``models`` (the
+graph's default model per role) is bound by :func:`langgraph_decomp.build_graph`.
+
+Flow: ``decompose`` plans; ``route`` sends every plan step whose dependencies are answered to
+``solve`` (one ``Send`` each; today each step depends on all earlier ones, the paper's
+two-stage scheme), then the original question itself; ``verify`` is the gate after every
+wave of ``solve`` tasks and, once the question is answered, checks the answer and may send
+it back for a bounded repair; ``aggregate`` writes the output.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+from langgraph.types import Overwrite, Send
+
+from langgraph_decomp import prompts
+from langgraph_decomp.answers import extract_answer, normalize_number
+from langgraph_decomp.context import Context, resolve_context
+from langgraph_decomp.errors import InvalidInputError
+from langgraph_decomp.models import RoleModels, call_model
+from langgraph_decomp.parsing import parse_plan
+from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion
+
+_VERDICT_BAD = ("INCORRECT", "NOT CORRECT", "WRONG")
+
+
+def run_context(runtime: Runtime[Context] | None) -> Context:
+    """The effective :class:`Context` of the current run (context, configurable, defaults)."""
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # called outside a graph run
+        configurable = {}
+    return resolve_context(runtime.context if runtime else None, configurable)
+
+
+def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
+    """Check the graph input; return the stripped question and context text.
+
+    Raises:
+        InvalidInputError: the question is missing, not a string, blank, too long or holds
+            NUL bytes; or ``context`` is not a string or too long.
+    """
+    question = state.get("question")
+    if not isinstance(question, str):
+        raise InvalidInputError(
+            f"'question' must be a string, got {type(question).__name__}."
+        )
+    question = question.strip()
+    if not question:
+        raise InvalidInputError("'question' is empty.")
+    if "\x00" in question:
+        raise InvalidInputError("'question' contains NUL bytes; pass text, not binary data.")
+    if len(question) > ctx.max_question_chars:
+        raise InvalidInputError(
+            f"'question' has {len(question):,} characters; the limit is "
+            f"{ctx.max_question_chars:,} (Context.max_question_chars)."
+        )
+    context = state.get("context") or ""
+    if not isinstance(context, str):
+        raise InvalidInputError(f"'context' must be a string, got {type(context).__name__}.")
+    if len(context) > ctx.max_context_chars:
+        raise InvalidInputError(
+            f"'context' has {len(context):,} characters; the limit is "
+            f"{ctx.max_context_chars:,} (Context.max_context_chars)."
+        )
+    return question, context.strip()
+
+
+def _context_block(context: str | None) -> str:
+    return prompts.CONTEXT_BLOCK.format(context=context) if context else ""
+
+
+def _previous_block(plan: list[str], steps: list[StepResult], upto: int) -> str:
+    answered = {s["index"]: s for s in steps}
+    lines = [
+        f"{i + 1}. {plan[i]}\n   {answered[i].get('work') or answered[i]['answer']}"
+        for i in range(min(upto, len(plan)))
+        if i in answered
+    ]
+    return prompts.PREVIOUS_BLOCK.format(previous="\n".join(lines)) if lines else ""
+
+
+def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+    """Validate the input, ask the decomposer for sub-questions and parse them."""
+    ctx = run_context(runtime)
+    question, context = validate_input(state, ctx)  # before any model is loaded
+    messages = [
+        SystemMessage(prompts.DECOMPOSE_SYSTEM.format(max_subquestions=ctx.max_subquestions)),
+        HumanMessage(
+            prompts.DECOMPOSE_USER.format(context_block=_context_block(context), question=question)
+        ),
+    ]
+    text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose")
+    plan = parse_plan(text, ctx.max_subquestions)
+    runtime.stream_writer(
+        {"event": "plan", "subquestions": plan.subquestions, "status": plan.status}
+    )
+    return {
+        "question": question,
+        "context": context,
+        "plan": plan.subquestions,
+        "decomposed": bool(plan.subquestions),
+        "fallback_reason": None if plan.subquestions else plan.status,
+        # A thread may be reused for a new question: start this run's bookkeeping afresh.
+        "steps": Overwrite([]),
+        "usage": Overwrite(usage),
+        "draft": None,
+        "feedback": None,
+        "rejected": None,
+        "verified": None,
+        "repairs": 0,
+    }
+
+
+def route(state: State) -> list[Send] | Literal["aggregate"]:
+    """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands."""
+    if state.get("draft") is not None:
+        return "aggregate"
+    plan = state.get("plan") or []
+    steps = state.get("steps") or []
+    solved = {s["index"] for s in steps}
+    pending = [i for i in range(len(plan)) if i not in solved]
+    # Each step depends on every earlier step (sequential two-stage solving).
+    ready = pending[:1] if pending else [len(plan)]
+    return [
+        Send(
+            "solve",
+            SolveTask(
+                question=state["question"],
+                context=state.get("context") or "",
+                plan=plan,
+                steps=steps,
+                index=i,
+                feedback=state.get("feedback"),
+                rejected=state.get("rejected"),
+            ),
+        )
+        for i in ready
+    ]
+
+
+def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+    """Answer one sub-question (``index < len(plan)``) or the question itself."""
+    ctx = run_context(runtime)
+    plan, index = task["plan"], task["index"]
+    context_block = _context_block(task.get("context"))
+    previous_block = _previous_block(plan, task["steps"], index)
+    if index < len(plan):
+        messages = [
+            SystemMessage(prompts.SOLVE_SYSTEM),
+            HumanMessage(
+                prompts.SOLVE_STEP_USER.format(
+                    context_block=context_block,
+                    question=task["question"],
+                    previous_block=previous_block,
+                    subquestion=plan[index],
+                )
+            ),
+        ]
+        text, usage = call_model("solver", models, ctx, messages, run_name=f"solve[{index + 1}]")
+        answer = extract_answer(text)
+        runtime.stream_writer(
+            {"event": "answer", "index": index, "question": plan[index], "answer": answer}
+        )
+        step: StepResult = {"index": index, "answer": answer, "work": text.strip()}
+        return {"steps": [step], "usage": usage}
+    feedback = task.get("feedback")
+    feedback_block = (
+        prompts.FEEDBACK_BLOCK.format(rejected=task.get("rejected"), feedback=feedback)
+        if feedback
+        else ""
+    )
+    messages = [
+        SystemMessage(prompts.FINAL_SYSTEM),
+        HumanMessage(
+            prompts.FINAL_USER.format(
+                context_block=context_block,
+                question=task["question"],
+                previous_block=previous_block,
+                feedback_block=feedback_block,
+            )
+        ),
+    ]
+    text, usage = call_model("solver", models, ctx, messages, run_name="solve[final]")
+    runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
+    return {"draft": text.strip(), "usage": usage}
+
+
+def parse_verdict(text: str) -> tuple[bool | None, str]:
+    """Read a verifier's reply: ``(True | False | None, feedback)``; ``None`` = no verdict."""
+    upper = text.upper()
+    cut = upper.find("FEEDBACK:")
+    head = upper if cut < 0 else upper[:cut]
+    feedback = text.strip() if cut < 0 else text[cut + len("FEEDBACK:") :].strip()
+    if any(bad in head for bad in _VERDICT_BAD):
+        return False, feedback
+    if "CORRECT" in head:
+        return True, feedback
+    return None, feedback
+
+
+def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+    """Gate after each wave of ``solve`` tasks; check the answer once there is one.
+
+    A rejected answer goes back to ``solve`` with the verifier's feedback, at most
+    ``Context.max_repairs`` times; an unreadable verdict counts as no verdict and never
+    triggers a repair.
+    """
+    draft = state.get("draft")
+    ctx = run_context(runtime)
+    if draft is None or not ctx.verify:
+        return {}
+    plan = state.get("plan") or []
+    messages = [
+        SystemMessage(prompts.VERIFY_SYSTEM),
+        HumanMessage(
+            prompts.VERIFY_USER.format(
+                context_block=_context_block(state.get("context")),
+                question=state["question"],
+                previous_block=_previous_block(plan, state.get("steps") or [], len(plan)),
+                answer=extract_answer(draft),
+            )
+        ),
+    ]
+    text, usage = call_model("verifier", models, ctx, messages, run_name="verify")
+    verdict, feedback = parse_verdict(text)
+    repairs = state.get("repairs") or 0
+    repair = verdict is False and repairs < ctx.max_repairs
+    runtime.stream_writer({"event": "verdict", "verified": verdict, "repair": repair})
+    update: dict[str, Any] = {"verified": verdict, "usage": usage}
+    if repair:
+        update.update(draft=None, rejected=extract_answer(draft), feedback=feedback,
+                      repairs=repairs + 1)
+    return update
+
+
+def aggregate(state: State) -> dict[str, Any]:
+    """Write the final answer, its numeric form and the answered sub-questions."""
+    answer = extract_answer(state.get("draft") or "")
+    plan = state.get("plan") or []
+    answered = {s["index"]: s["answer"] for s in state.get("steps") or []}
+    subquestions: list[SubQuestion] = [
+        {"question": q, "answer": answered.get(i) or ""} for i, q in enumerate(plan)
+    ]
+    return {
+        "answer": answer,
+        "numeric_answer": normalize_number(answer),
+        "subquestions": subquestions,
+        "verified": state.get("verified"),
+        "repairs": state.get("repairs") or 0,
+    }

@@ -1,0 +1,108 @@
+"""Turn a decomposer's free text into a list of sub-questions, robustly.
+
+Small models write plans in many shapes: numbered lines (``1.``, ``2)``, ``Step 3:``),
+bullets, ``Sub-question 1:`` labels, JSON lists or objects, or just question lines. Anything
+that yields no sub-question is reported as ``empty``, ``no_decomposition`` or ``unparsable``
+so the graph can fall back to answering the question directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from langgraph_decomp.prompts import NO_DECOMPOSITION
+
+PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable"]
+
+_ITEM = re.compile(
+    r"""^\s*(?:
+        (?:\#{1,6}\s*)?(?:\*\*)?
+        (?:sub[-\s]?questions?|questions?|steps?|q)\s*\#?\s*\d+\s*(?:\*\*)?\s*[:.)\-]   # Step 1:
+      | \(?\d{1,3}\s*[.):\]]                                               # 1.  1)  (1)
+      | [-*\u2022\u25cf]                                                   # bullets
+    )\s*(?P<text>.+?)\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_QUESTION_LINE = re.compile(r"^\s*(?P<text>[A-Z].{8,}\?)\s*$")
+_NO_DECOMP = re.compile(r"^\W*no\s+decomposition\b", re.IGNORECASE)
+_JSON_KEYS = ("subquestions", "sub_questions", "sub-questions", "questions", "steps", "plan")
+
+
+class Plan(BaseModel):
+    """A parsed decomposition."""
+
+    subquestions: list[str] = Field(default_factory=list)
+    status: PlanStatus = "ok"
+
+
+def _clean(item: str) -> str:
+    item = re.sub(r"\*\*|__|`", "", item).strip().strip('"').strip("'").strip()
+    return re.sub(r"\s+", " ", item)
+
+
+def _from_json(text: str) -> list[str] | None:
+    match = re.search(r"(\[.*\]|\{.*\})", text, re.DOTALL)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        data = next((data[k] for k in _JSON_KEYS if isinstance(data.get(k), list)), None)
+    if not isinstance(data, list):
+        return None
+    items: list[str] = []
+    for entry in data:
+        if isinstance(entry, str):
+            items.append(entry)
+        elif isinstance(entry, dict):
+            value = next(
+                (entry[k] for k in ("question", "subquestion", "sub_question", "text")
+                 if isinstance(entry.get(k), str)),
+                None,
+            )
+            if value:
+                items.append(value)
+    return items
+
+
+def _from_lines(text: str) -> list[str]:
+    items = [m.group("text") for line in text.splitlines() if (m := _ITEM.match(line))]
+    if items:
+        return items
+    return [m.group("text") for line in text.splitlines() if (m := _QUESTION_LINE.match(line))]
+
+
+def parse_plan(text: str, max_subquestions: int) -> Plan:
+    """Parse a decomposer's output into at most ``max_subquestions`` sub-questions.
+
+    Duplicates (case-insensitive) and fragments shorter than three characters are dropped;
+    extra sub-questions beyond the cap are cut.
+    """
+    text = (text or "").strip()
+    if not text:
+        return Plan(status="empty")
+    if _NO_DECOMP.match(text):
+        return Plan(status="no_decomposition")
+    raw = _from_json(text)
+    if not raw:
+        raw = _from_lines(text)
+    seen: set[str] = set()
+    subquestions: list[str] = []
+    for item in raw:
+        cleaned = _clean(item)
+        key = cleaned.lower()
+        if len(cleaned) < 3 or key in seen or key == NO_DECOMPOSITION.lower():
+            continue
+        seen.add(key)
+        subquestions.append(cleaned)
+    if not subquestions:
+        if NO_DECOMPOSITION.lower() in text.lower():
+            return Plan(status="no_decomposition")
+        return Plan(status="unparsable")
+    return Plan(subquestions=subquestions[:max_subquestions])

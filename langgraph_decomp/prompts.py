@@ -1,0 +1,61 @@
+"""Prompts used by the graph's nodes.
+
+The decomposition prompt follows Wu et al. (2024), "Divide-or-Conquer? Which Part Should You
+Distill Your LLM?": ask for the most relevant and helpful sub-questions, cap their number, and
+let the model answer "No decomposition" when the question is simple.
+
+Placeholders are filled with ``str.format``; user text is passed as values, never as format
+strings.
+"""
+
+from __future__ import annotations
+
+NO_DECOMPOSITION = "No decomposition"
+
+DECOMPOSE_SYSTEM = (
+    "Your task is to break down a given complex question into the most relevant and helpful "
+    "sub-questions, ensuring that no more than {max_subquestions} sub-questions are formulated. "
+    "If the question is simple enough to answer directly, reply exactly "
+    f'"{NO_DECOMPOSITION}". Otherwise list the sub-questions, one per line, numbered 1., 2., '
+    "... Only write sub-questions that directly help answer the question; do not answer them."
+)
+
+DECOMPOSE_USER = "{context_block}Question: {question}\n\nSub-questions:"
+
+CONTEXT_BLOCK = "Context:\n{context}\n\n"
+
+SOLVE_SYSTEM = (
+    "You are solving a problem one sub-question at a time. Answer only the sub-question you are "
+    "given, using the problem and the answers found so far. Show the short calculation or "
+    "reasoning in plain text (no code), then finish with a line 'Answer: <result>'."
+)
+
+SOLVE_STEP_USER = (
+    "{context_block}Problem: {question}\n\n{previous_block}Sub-question: {subquestion}"
+)
+
+PREVIOUS_BLOCK = "Answers so far:\n{previous}\n\n"
+
+FINAL_SYSTEM = (
+    "You are solving a problem. Use the answered sub-questions, if any, and reason briefly in "
+    "plain text (no code). Finish with a line 'Final answer: <answer>'; for a numeric answer "
+    "write only the number there."
+)
+
+FINAL_USER = "{context_block}Problem: {question}\n\n{previous_block}{feedback_block}Answer the problem."
+
+FEEDBACK_BLOCK = (
+    "A reviewer rejected an earlier answer ({rejected}) with this feedback: {feedback}\n\n"
+)
+
+VERIFY_SYSTEM = (
+    "You check a proposed answer to a problem. Compare it with the problem and with the "
+    "answers to the sub-questions. Reply with exactly two lines:\n"
+    "VERDICT: CORRECT or VERDICT: INCORRECT\n"
+    "FEEDBACK: one sentence on what is wrong (or 'none')."
+)
+
+VERIFY_USER = (
+    "{context_block}Problem: {question}\n\n{previous_block}Proposed answer: {answer}\n\n"
+    "Is the proposed answer correct?"
+)

@@ -1,0 +1,123 @@
+"""Graph state: the public input and output schemas and the private working state.
+
+Callers see only :class:`InputState` (what they pass) and :class:`OutputState` (what they
+get back). Everything else in :class:`State` is internal to the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from typing_extensions import NotRequired, TypedDict
+
+ROLES = ("decomposer", "solver", "verifier")
+
+
+class SubQuestion(TypedDict):
+    """One planned sub-question and the solver's answer to it."""
+
+    question: str
+    answer: str
+
+
+class RoleUsage(TypedDict):
+    """Tokens and calls spent by one role (decomposer, solver or verifier)."""
+
+    input_tokens: int
+    output_tokens: int
+    calls: int
+
+
+class StepResult(TypedDict):
+    """The answer to plan step ``index`` (``None`` clears it for a repair)."""
+
+    index: int
+    answer: str | None
+    work: NotRequired[str]
+    """The solver's full reply (reasoning included), shown to later steps."""
+
+
+def add_usage(
+    left: dict[str, RoleUsage] | None, right: dict[str, RoleUsage] | None
+) -> dict[str, RoleUsage]:
+    """Reducer: sum token usage per role."""
+    merged: dict[str, RoleUsage] = {k: dict(v) for k, v in (left or {}).items()}  # type: ignore[misc]
+    for role, usage in (right or {}).items():
+        acc = merged.setdefault(role, {"input_tokens": 0, "output_tokens": 0, "calls": 0})
+        for key in ("input_tokens", "output_tokens", "calls"):
+            acc[key] += int(usage.get(key, 0))  # type: ignore[literal-required]
+    return merged
+
+
+def merge_steps(
+    left: list[StepResult] | None, right: list[StepResult] | None
+) -> list[StepResult]:
+    """Reducer: keep one answer per step index; the newest wins, ``None`` removes it."""
+    by_index = {s["index"]: s for s in (left or [])}
+    for step in right or []:
+        if step["answer"] is None:
+            by_index.pop(step["index"], None)
+        else:
+            by_index[step["index"]] = step
+    return [by_index[i] for i in sorted(by_index)]
+
+
+class InputState(TypedDict):
+    """What a caller passes in."""
+
+    question: str
+    """The question to answer."""
+    context: NotRequired[str]
+    """Optional supporting text (a passage for reading-comprehension questions)."""
+
+
+class OutputState(TypedDict):
+    """What a caller gets back."""
+
+    answer: str
+    """The final answer as the solver wrote it (reasoning stripped)."""
+    numeric_answer: str | None
+    """The answer as a normalized number (``"18"``, ``"-2.5"``), or ``None`` if not numeric."""
+    subquestions: list[SubQuestion]
+    """The sub-questions and their answers, in plan order (empty when not decomposed)."""
+    usage: Annotated[dict[str, RoleUsage], add_usage]
+    """Tokens and calls per role: ``{"decomposer": {...}, "solver": {...}, ...}``."""
+    decomposed: bool
+    """Whether the question was split into sub-questions."""
+    fallback_reason: str | None
+    """Why the graph answered directly: ``"no_decomposition"``, ``"empty_plan"`` or
+    ``"unparsable_plan"``; ``None`` when it decomposed."""
+    verified: bool | None
+    """The verifier's last verdict; ``None`` when verification was off or inconclusive."""
+    repairs: int
+    """How many repair rounds ran (at most ``Context.max_repairs``)."""
+
+
+class State(InputState, OutputState, total=False):
+    """The graph's working state (private)."""
+
+    plan: list[str]
+    """Parsed sub-questions."""
+    steps: Annotated[list[StepResult], merge_steps]
+    """Answers to plan steps, by index."""
+    draft: str | None
+    """The solver's answer to the original question, before verification."""
+    feedback: str | None
+    """The verifier's feedback on a rejected draft, for the repair round."""
+    rejected: str | None
+    """The draft the verifier rejected."""
+
+
+class SolveTask(TypedDict):
+    """The payload of one ``solve`` task, sent with ``langgraph.types.Send``.
+
+    ``index`` is a plan step; ``index == len(plan)`` means the original question.
+    """
+
+    question: str
+    context: NotRequired[str]
+    plan: list[str]
+    steps: list[StepResult]
+    index: int
+    feedback: NotRequired[str | None]
+    rejected: NotRequired[str | None]

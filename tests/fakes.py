@@ -1,0 +1,38 @@
+"""Scripted fake chat models for fast unit tests (no network, no weights)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+from pydantic import Field
+
+
+class ScriptedChat(GenericFakeChatModel):
+    """Replies with the scripted texts in order and records every prompt it was sent.
+
+    Each reply reports ``input_tokens`` = number of prompt characters // 4 and
+    ``output_tokens`` = number of words, so usage accounting can be checked exactly.
+    """
+
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, *texts: str) -> ScriptedChat:
+        return cls(messages=iter([AIMessage(content=t) for t in texts]))
+
+    @staticmethod
+    def usage_for(messages: list[BaseMessage], text: str) -> dict[str, int]:
+        n_in = sum(len(str(m.content)) for m in messages) // 4
+        n_out = len(text.split())
+        return {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out}
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        self.prompts.append(list(messages))
+        result = super()._generate(messages, stop, run_manager, **kwargs)
+        message = result.generations[0].message
+        message.usage_metadata = self.usage_for(messages, message.text)  # type: ignore[attr-defined]
+        message.response_metadata["model_name"] = "scripted"
+        return result
