@@ -14,6 +14,7 @@ _MARKERS = (
     re.compile(r"final\s+answer\s*(?:is)?\s*[:=\-]?\s*(?P<a>.+)", re.IGNORECASE),
     re.compile(r"####\s*(?P<a>.+)"),
     re.compile(r"\banswer\s*(?:is)?\s*[:=]\s*(?P<a>.+)", re.IGNORECASE),
+    re.compile(r"\banswer\s+is\s+(?P<a>.+)", re.IGNORECASE),
 )
 _NUMBER = re.compile(r"-?\$?\s?\d[\d,]*(?:\.\d+)?|-?\$?\s?\.\d+")
 

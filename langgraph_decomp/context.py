@@ -48,6 +48,10 @@ class Context:
         metadata={"description": "API key for `base_url` endpoints. Prefer the provider's "
                   "environment variable (OPENAI_API_KEY, ...)."},
     )
+    request_timeout: float = field(
+        default=120.0,
+        metadata={"description": "Seconds before a call to a hosted model times out."},
+    )
     max_subquestions: int = field(
         default=5,
         metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},

@@ -185,11 +185,13 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
 
 def _hosted_chat_model(
     spec: str, *, max_tokens: int, temperature: float, base_url: str | None,
-    api_key: str | None,
+    api_key: str | None, timeout: float,
 ) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
-    kwargs: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
+    kwargs: dict[str, Any] = {
+        "temperature": temperature, "max_tokens": max_tokens, "timeout": timeout,
+    }
     if base_url:
         kwargs["base_url"] = base_url
     if api_key:
@@ -230,6 +232,7 @@ def load_chat_model(
     temperature: float = 0.0,
     base_url: str | None = None,
     api_key: str | None = None,
+    timeout: float = 120.0,
 ) -> BaseChatModel:
     """Return a chat model for a model string, cached per string and options.
 
@@ -243,7 +246,7 @@ def load_chat_model(
         return _local_chat_model(spec, max_tokens=max_tokens, temperature=temperature)
     return _hosted_chat_model(
         spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
-        api_key=api_key,
+        api_key=api_key, timeout=timeout,
     )
 
 
@@ -282,6 +285,7 @@ class RoleModels:
                 temperature=ctx.temperature,
                 base_url=ctx.base_url,
                 api_key=ctx.api_key,
+                timeout=ctx.request_timeout,
             )
         except ModelConfigError as e:
             raise ModelConfigError(f"[{role}] {e}", role=role, model=label) from e.__cause__

@@ -42,7 +42,9 @@ FINAL_SYSTEM = (
     "write only the number there."
 )
 
-FINAL_USER = "{context_block}Problem: {question}\n\n{previous_block}{feedback_block}Answer the problem."
+FINAL_USER = (
+    "{context_block}Problem: {question}\n\n{previous_block}{feedback_block}Answer the problem."
+)
 
 FEEDBACK_BLOCK = (
     "A reviewer rejected an earlier answer ({rejected}) with this feedback: {feedback}\n\n"

@@ -85,8 +85,8 @@ class OutputState(TypedDict):
     decomposed: bool
     """Whether the question was split into sub-questions."""
     fallback_reason: str | None
-    """Why the graph answered directly: ``"no_decomposition"``, ``"empty_plan"`` or
-    ``"unparsable_plan"``; ``None`` when it decomposed."""
+    """Why the graph answered directly: ``"no_decomposition"`` (the decomposer said so),
+    ``"empty"`` (it wrote nothing) or ``"unparsable"``; ``None`` when it decomposed."""
     verified: bool | None
     """The verifier's last verdict; ``None`` when verification was off or inconclusive."""
     repairs: int

@@ -18,6 +18,7 @@ class ScriptedChat(GenericFakeChatModel):
     """
 
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    replies: list[AIMessage] = Field(default_factory=list)
 
     @classmethod
     def of(cls, *texts: str) -> ScriptedChat:
@@ -35,4 +36,5 @@ class ScriptedChat(GenericFakeChatModel):
         message = result.generations[0].message
         message.usage_metadata = self.usage_for(messages, message.text)  # type: ignore[attr-defined]
         message.response_metadata["model_name"] = "scripted"
+        self.replies.append(message)
         return result

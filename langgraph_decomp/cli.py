@@ -1,0 +1,130 @@
+"""Command line: ``langgraph-decomp solve "QUESTION"``.
+
+Streams the plan, each sub-answer and the verdict as they arrive, then prints the final
+answer and tokens per role (rich output), or one JSON object with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from langgraph_decomp.context import CONTEXT_FIELDS, DEFAULT_MODEL
+from langgraph_decomp.errors import DecompError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="langgraph-decomp",
+        description="Decompose a question with a small local model, solve it with any model.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    solve = sub.add_parser("solve", help="Answer one question through the graph.")
+    solve.add_argument("question", help="The question (quote it).")
+    solve.add_argument("--context", help="Supporting text for reading-comprehension questions.")
+    solve.add_argument("--decomposer", help=f"Model string (default {DEFAULT_MODEL}).")
+    solve.add_argument("--solver", help=f"Model string (default {DEFAULT_MODEL}).")
+    solve.add_argument("--verifier", help="Model string (default: the solver).")
+    solve.add_argument("--base-url", help="OpenAI-compatible endpoint for non-local models.")
+    solve.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
+    solve.add_argument("--max-subquestions", type=int)
+    solve.add_argument("--max-repairs", type=int)
+    solve.add_argument("--no-verify", dest="verify", action="store_false", default=None)
+    solve.add_argument("--max-tokens", type=int, help="Generation cap for every role.")
+    solve.add_argument("--json", action="store_true", help="Print one JSON object.")
+    return parser
+
+
+def _context(args: argparse.Namespace) -> dict[str, Any]:
+    ctx = {k: v for k, v in vars(args).items() if k in CONTEXT_FIELDS and v is not None}
+    if args.max_tokens:
+        for role in ("decomposer", "solver", "verifier"):
+            ctx[f"{role}_max_tokens"] = args.max_tokens
+    return ctx
+
+
+def _usage_table(usage: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="Tokens per role")
+    for column in ("role", "calls", "input", "output"):
+        table.add_column(column, justify="left" if column == "role" else "right")
+    for role, u in usage.items():
+        table.add_row(role, str(u["calls"]), str(u["input_tokens"]), str(u["output_tokens"]))
+    return table
+
+
+def _run_solve(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    from langgraph_decomp import graph
+
+    inputs: dict[str, Any] = {"question": args.question}
+    if args.context:
+        inputs["context"] = args.context
+    context = _context(args)
+    if args.json:
+        return graph.invoke(inputs, context=context)  # type: ignore[arg-type]
+    result: dict[str, Any] = {}
+    with console.status("Planning…") as status:
+        for mode, chunk in graph.stream(
+            inputs, context=context, stream_mode=["custom", "values"]  # type: ignore[arg-type]
+        ):
+            if mode == "values":
+                result = chunk
+                continue
+            event = chunk.get("event")
+            if event == "plan":
+                if chunk["subquestions"]:
+                    console.print("[bold]Sub-questions[/bold]")
+                    for i, q in enumerate(chunk["subquestions"], 1):
+                        console.print(f"  {i}. {q}")
+                else:
+                    console.print(f"[yellow]No sub-questions ({chunk['status']}): "
+                                  "answering directly.[/yellow]")
+                status.update("Solving…")
+            elif event == "answer":
+                console.print(f"[cyan]{chunk['index'] + 1}.[/cyan] {chunk['answer']}")
+            elif event == "draft":
+                status.update("Checking the answer…")
+            elif event == "verdict" and chunk["repair"]:
+                console.print("[yellow]The verifier rejected the answer; repairing.[/yellow]")
+                status.update("Repairing…")
+    return result
+
+
+def _print_result(result: dict[str, Any], console: Console) -> None:
+    verdict = {True: "verified", False: "rejected by the verifier", None: "not verified"}
+    lines = [f"[bold]{result.get('answer', '')}[/bold]"]
+    if result.get("numeric_answer") is not None:
+        lines.append(f"numeric: {result['numeric_answer']}")
+    lines.append(f"({verdict[result.get('verified')]}, repairs: {result.get('repairs', 0)})")
+    console.print(Panel("\n".join(lines), title="Answer"))
+    console.print(_usage_table(result.get("usage", {})))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``langgraph-decomp`` command."""
+    args = _parser().parse_args(argv)
+    console = Console(stderr=args.json)
+    try:
+        result = _run_solve(args, console)
+    except DecompError as e:
+        console.print(f"[red]error:[/red] {e}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        keys = ("answer", "numeric_answer", "subquestions", "usage", "decomposed",
+                "fallback_reason", "verified", "repairs")
+        print(json.dumps({k: result.get(k) for k in keys}, indent=2))
+    else:
+        _print_result(result, console)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,41 @@
+import pytest
+
+from langgraph_decomp.answers import extract_answer, normalize_number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3 + 5 = 8\nFinal answer: 8", "8"),
+        ("Final Answer: $12.50", "$12.50"),
+        ("work\n#### 1,200", "1,200"),
+        ("5 - 2 = 3\nAnswer: 3 apples", "3 apples"),
+        ("The answer is 5.\nThe answer is 6.", "6."),
+        ("Answer: 2\nso the final answer is 7", "7"),
+        ("no marker here", "no marker here"),
+        ("", ""),
+    ],
+)
+def test_extract_answer_takes_the_last_marker(text, expected):
+    assert extract_answer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18", "18"),
+        ("18.0", "18"),
+        ("18.50", "18.5"),
+        ("$1,234.50", "1234.5"),
+        ("-3 degrees", "-3"),
+        ("50%", "50"),
+        ("He has 3 apples, then 12 apples.", "12"),
+        ("0.25", "0.25"),
+        (".5", "0.5"),
+        ("-0", "0"),
+        ("no number", None),
+        ("", None),
+    ],
+)
+def test_normalize_number(text, expected):
+    assert normalize_number(text) == expected

@@ -1,0 +1,63 @@
+"""Bad input gets a typed error from langgraph_decomp.errors, before any model is touched."""
+
+import pytest
+
+from langgraph_decomp import (
+    DecompError,
+    InvalidInputError,
+    ModelConfigError,
+    build_graph,
+)
+from langgraph_decomp.models import load_chat_model
+from tests.fakes import ScriptedChat
+
+# A decomposer string that would fail to load: proves validation runs before model loading.
+UNLOADABLE = "hf:/definitely/not/here.gguf"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "match"),
+    [
+        ({"question": ""}, "empty"),
+        ({"question": "   \n\t "}, "empty"),
+        ({"question": 42}, "must be a string, got int"),
+        ({"question": None}, "must be a string, got NoneType"),
+        ({"question": b"binary \x00\x01"}, "must be a string, got bytes"),
+        ({"question": "abc\x00def"}, "NUL"),
+        ({"question": "x" * 100_000}, "100,000 characters"),
+        ({"question": "ok?", "context": 3}, "'context' must be a string"),
+        ({"question": "ok?", "context": "y" * 70_000}, "'context' has 70,000"),
+        ({}, "must be a string, got NoneType"),
+    ],
+)
+def test_bad_input_raises_invalid_input_error_before_loading_models(inputs, match):
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError, match=match):
+        graph.invoke(inputs)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["nonsense-model-xyz", "foo:bar", "hf:", "hf:/nope/model.gguf", "hf:./no/such/dir", "  "],
+)
+def test_unknown_model_string_raises_model_config_error(spec):
+    with pytest.raises(ModelConfigError):
+        load_chat_model(spec)
+
+
+def test_unknown_model_string_in_a_run_names_the_role():
+    graph = build_graph(decomposer=ScriptedChat.of("1. a?\n2. b?"))
+    with pytest.raises(ModelConfigError, match=r"\[solver\].*nonsense-model-xyz") as info:
+        graph.invoke({"question": "What is 2 + 2?"}, context={"solver": "nonsense-model-xyz"})
+    assert info.value.role == "solver"
+
+
+def test_missing_api_key_is_a_model_config_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ModelConfigError, match="OPENAI_API_KEY"):
+        load_chat_model("openai:gpt-4o-mini")
+
+
+def test_every_library_error_shares_one_base():
+    assert issubclass(InvalidInputError, DecompError)
+    assert issubclass(ModelConfigError, DecompError)

@@ -1,0 +1,179 @@
+"""The whole graph with scripted fake models: flow, fallback, repair bounds, usage."""
+
+import pytest
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from langgraph_decomp import build_graph
+from tests.fakes import ScriptedChat
+
+QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
+PLAN = "1. How many apples after buying?\n2. How many after eating?"
+
+
+def two_stage_solver(*extra: str) -> ScriptedChat:
+    return ScriptedChat.of("3 + 5 = 8\nAnswer: 8", "8 - 2 = 6\nAnswer: 6", "Final answer: 6", *extra)
+
+
+def test_two_stage_answers_each_subquestion_in_order_then_the_question():
+    solver = two_stage_solver("VERDICT: CORRECT\nFEEDBACK: none")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}
+    )
+    assert out["decomposed"] is True and out["fallback_reason"] is None
+    assert out["subquestions"] == [
+        {"question": "How many apples after buying?", "answer": "8"},
+        {"question": "How many after eating?", "answer": "6"},
+    ]
+    assert out["answer"] == "6" and out["numeric_answer"] == "6"
+    assert out["verified"] is True and out["repairs"] == 0
+    # The second step sees the question and the first answer; the final step sees both.
+    step2 = solver.prompts[1][-1].content
+    assert QUESTION in step2 and "3 + 5 = 8" in step2 and "How many after eating?" in step2
+    final = solver.prompts[2][-1].content
+    assert "8 - 2 = 6" in final and "How many apples after buying?" in final
+    assert set(out) == {
+        "answer", "numeric_answer", "subquestions", "usage", "decomposed", "fallback_reason",
+        "verified", "repairs",
+    }
+
+
+def test_usage_is_summed_per_role():
+    decomposer = ScriptedChat.of(PLAN)
+    solver = two_stage_solver()
+    verifier = ScriptedChat.of("VERDICT: CORRECT")
+    out = build_graph(decomposer=decomposer, solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}
+    )
+
+    def expected(fake):
+        usages = [
+            ScriptedChat.usage_for(p, r)
+            for p, r in zip(fake.prompts, [m.content for m in fake.replies], strict=True)
+        ]
+        return {
+            "input_tokens": sum(u["input_tokens"] for u in usages),
+            "output_tokens": sum(u["output_tokens"] for u in usages),
+            "calls": len(usages),
+        }
+
+    assert out["usage"]["decomposer"] == expected(decomposer)
+    assert out["usage"]["solver"] == expected(solver)
+    assert out["usage"]["verifier"] == expected(verifier)
+    assert out["usage"]["solver"]["calls"] == 3
+
+
+@pytest.mark.parametrize(
+    ("plan", "reason"),
+    [("No decomposition", "no_decomposition"), ("", "empty"), ("%%% ??? ###", "unparsable")],
+)
+def test_unusable_plan_falls_back_to_answering_directly(plan, reason):
+    solver = ScriptedChat.of("3+5-2 = 6. Final answer: 6", "VERDICT: CORRECT")
+    out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
+        {"question": QUESTION}
+    )
+    assert out["decomposed"] is False and out["fallback_reason"] == reason
+    assert out["subquestions"] == [] and out["answer"] == "6"
+    assert out["usage"]["solver"]["calls"] == 1  # one direct answer, no sub-questions
+    assert "Answers so far" not in solver.prompts[0][-1].content
+
+
+@pytest.mark.parametrize("max_repairs", [0, 1, 3])
+def test_repair_is_bounded_by_max_repairs(max_repairs):
+    finals = [f"Final answer: {n}" for n in range(max_repairs + 1)]
+    solver = ScriptedChat.of("Answer: 8", "Answer: 6", *finals)
+    verifier = ScriptedChat.of(*["VERDICT: INCORRECT\nFEEDBACK: recount"] * (max_repairs + 1))
+    graph = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier)
+    out = graph.invoke({"question": QUESTION}, context={"max_repairs": max_repairs})
+    assert out["repairs"] == max_repairs
+    assert out["verified"] is False
+    assert out["usage"]["verifier"]["calls"] == max_repairs + 1
+    assert out["usage"]["solver"]["calls"] == 2 + max_repairs + 1
+    assert out["answer"] == str(max_repairs)
+    if max_repairs:
+        repair_prompt = solver.prompts[3][-1].content
+        assert "recount" in repair_prompt and "rejected" in repair_prompt
+
+
+def test_repair_that_passes_stops_early():
+    solver = ScriptedChat.of("Answer: 8", "Answer: 6", "Final answer: 7", "Final answer: 6")
+    verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: 8-2 is 6", "VERDICT: CORRECT")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}, context={"max_repairs": 5}
+    )
+    assert out["answer"] == "6" and out["verified"] is True and out["repairs"] == 1
+
+
+def test_unreadable_verdict_never_triggers_a_repair():
+    solver = two_stage_solver()
+    verifier = ScriptedChat.of("hmm, let me think about apples")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}
+    )
+    assert out["verified"] is None and out["repairs"] == 0
+
+
+def test_verification_can_be_turned_off():
+    verifier = ScriptedChat.of()
+    out = build_graph(
+        decomposer=ScriptedChat.of(PLAN), solver=two_stage_solver(), verifier=verifier
+    ).invoke({"question": QUESTION}, context={"verify": False})
+    assert "verifier" not in out["usage"] and verifier.prompts == []
+
+
+def test_huge_plan_is_capped():
+    plan = "\n".join(f"{i}. Sub-question number {i}?" for i in range(1, 201))
+    solver = ScriptedChat.of(*[f"Answer: {i}" for i in range(3)], "Final answer: 2")
+    out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
+        {"question": QUESTION}, context={"max_subquestions": 3, "verify": False}
+    )
+    assert len(out["subquestions"]) == 3
+    assert out["usage"]["solver"]["calls"] == 4
+
+
+def test_a_reused_thread_starts_each_question_afresh():
+    graph = build_graph(
+        decomposer=ScriptedChat.of(PLAN, "No decomposition"),
+        solver=ScriptedChat.of("Answer: 8", "Answer: 6", "Final answer: 6", "Final answer: 4"),
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "t1"}}
+    first = graph.invoke({"question": QUESTION}, config, context={"verify": False})
+    second = graph.invoke({"question": "What is 2 + 2?"}, config, context={"verify": False})
+    assert first["usage"]["solver"]["calls"] == 3
+    assert second["usage"]["solver"]["calls"] == 1
+    assert second["subquestions"] == [] and second["answer"] == "4"
+
+
+def test_progress_events_are_streamed():
+    graph = build_graph(decomposer=ScriptedChat.of(PLAN), solver=two_stage_solver())
+    events = [
+        chunk["event"]
+        for chunk in graph.stream(
+            {"question": QUESTION}, context={"verify": False}, stream_mode="custom"
+        )
+    ]
+    assert events == ["plan", "answer", "answer", "draft"]
+
+
+def test_the_graph_accepts_a_context_text():
+    solver = two_stage_solver()
+    build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION, "context": "Apples cost $1."}, context={"verify": False}
+    )
+    assert all("Apples cost $1." in p[-1].content for p in solver.prompts)
+
+
+async def test_async_invocation_works():
+    out = await build_graph(decomposer=ScriptedChat.of(PLAN), solver=two_stage_solver()).ainvoke(
+        {"question": QUESTION}, context={"verify": False}
+    )
+    assert out["answer"] == "6"
+
+
+def test_fake_replies_are_what_the_fakes_returned():
+    # Guards the helper used above: the scripted replies are recorded in order.
+    fake = ScriptedChat.of("a", "b")
+    assert fake.invoke("x").content == "a" and fake.invoke("y").content == "b"
+    assert [m.content for m in fake.replies] == ["a", "b"]
+    assert isinstance(fake.replies[0], AIMessage)
