@@ -12,7 +12,8 @@ PLAN = "1. How many apples after buying?\n2. How many after eating?"
 
 
 def two_stage_solver(*extra: str) -> ScriptedChat:
-    return ScriptedChat.of("3 + 5 = 8\nAnswer: 8", "8 - 2 = 6\nAnswer: 6", "Final answer: 6", *extra)
+    steps = ("3 + 5 = 8\nAnswer: 8", "8 - 2 = 6\nAnswer: 6", "Final answer: 6")
+    return ScriptedChat.of(*steps, *extra)
 
 
 def test_two_stage_answers_each_subquestion_in_order_then_the_question():

@@ -46,7 +46,7 @@ def test_empty_and_garbage_plans_are_reported():
 def test_plan_is_capped_and_deduplicated():
     text = "\n".join(f"{i}. What is quantity {i % 7}?" for i in range(1, 201))
     plan = parse_plan(text, max_subquestions=3)
-    assert plan.subquestions == ["What is quantity 1?", "What is quantity 2?", "What is quantity 3?"]
+    assert plan.subquestions == [f"What is quantity {i}?" for i in (1, 2, 3)]
     dup = parse_plan("1. How many apples?\n2. how many apples?\n3. How many pears?", 5)
     assert dup.subquestions == ["How many apples?", "How many pears?"]
 
