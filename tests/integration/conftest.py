@@ -41,9 +41,8 @@ def llama_server(smollm2_gguf: Path, tmp_path_factory) -> Iterator[str]:
         "--n_ctx", "2048",
     ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-        )
+        env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         base_url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + 120
         try:
