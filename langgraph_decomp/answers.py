@@ -31,6 +31,22 @@ def extract_answer(text: str) -> str:
     return text
 
 
+def split_step_answer(text: str) -> tuple[str, str]:
+    """Split a solver's reply to one sub-question into ``(answer, work)``.
+
+    ``work`` is the reply up to and including the first answer-marker line (later steps see
+    it); ``answer`` is the marked answer. Without a marker, both are the first non-empty
+    line: small models tend to ramble on past their answer.
+    """
+    lines = [line for line in (text or "").strip().splitlines()]
+    for i, line in enumerate(lines):
+        if any(marker.search(line) for marker in _MARKERS):
+            work = "\n".join(lines[: i + 1]).strip()
+            return extract_answer(line), work
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return first, first
+
+
 def normalize_number(text: str) -> str | None:
     """The last number in ``text`` in canonical form, or ``None``.
 

@@ -65,7 +65,7 @@ class Context:
         metadata={"description": "Re-solve rounds after a failed check (0 disables repair)."},
     )
     decomposer_max_tokens: int = field(
-        default=256, metadata={"description": "Generation cap for the decomposer."}
+        default=192, metadata={"description": "Generation cap for the decomposer."}
     )
     solver_max_tokens: int = field(
         default=384, metadata={"description": "Generation cap per solver call."}

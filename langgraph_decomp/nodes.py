@@ -12,6 +12,7 @@ it back for a bounded repair; ``aggregate`` writes the output.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -20,14 +21,16 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
 
 from langgraph_decomp import prompts
-from langgraph_decomp.answers import extract_answer, normalize_number
+from langgraph_decomp.answers import extract_answer, normalize_number, split_step_answer
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model
 from langgraph_decomp.parsing import parse_plan
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion
 
-_VERDICT_BAD = ("INCORRECT", "NOT CORRECT", "WRONG")
+_VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
+_LEADING_VERDICT = re.compile(r"^\W*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
+_FEEDBACK = re.compile(r"FEEDBACK\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
 
 
 def run_context(runtime: Runtime[Context] | None) -> Context:
@@ -164,11 +167,11 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
             ),
         ]
         text, usage = call_model("solver", models, ctx, messages, run_name=f"solve[{index + 1}]")
-        answer = extract_answer(text)
+        answer, work = split_step_answer(text)
         runtime.stream_writer(
             {"event": "answer", "index": index, "question": plan[index], "answer": answer}
         )
-        step: StepResult = {"index": index, "answer": answer, "work": text.strip()}
+        step: StepResult = {"index": index, "answer": answer, "work": work}
         return {"steps": [step], "usage": usage}
     feedback = task.get("feedback")
     feedback_block = (
@@ -193,16 +196,20 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
 
 
 def parse_verdict(text: str) -> tuple[bool | None, str]:
-    """Read a verifier's reply: ``(True | False | None, feedback)``; ``None`` = no verdict."""
-    upper = text.upper()
-    cut = upper.find("FEEDBACK:")
-    head = upper if cut < 0 else upper[:cut]
-    feedback = text.strip() if cut < 0 else text[cut + len("FEEDBACK:") :].strip()
-    if any(bad in head for bad in _VERDICT_BAD):
-        return False, feedback
-    if "CORRECT" in head:
-        return True, feedback
-    return None, feedback
+    """Read a verifier's reply: ``(True | False | None, feedback)``; ``None`` = no verdict.
+
+    A ``VERDICT: CORRECT|INCORRECT`` line decides; without one, only a reply that starts with
+    yes/correct or no/incorrect counts. Anything else ("The correct answer is 8") is no
+    verdict, so a rambling verifier cannot trigger repairs.
+    """
+    feedback = ""
+    if m := _FEEDBACK.search(text):
+        feedback = m.group(1).strip()
+    if m := _VERDICT.search(text):
+        return m.group(1).upper() in ("CORRECT", "RIGHT", "YES"), feedback or text.strip()
+    if m := _LEADING_VERDICT.match(text):
+        return m.group(1).lower() in ("correct", "right", "yes"), feedback or text.strip()
+    return None, feedback or text.strip()
 
 
 def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:

@@ -72,7 +72,14 @@ def _from_json(text: str) -> list[str] | None:
 
 
 def _from_lines(text: str) -> list[str]:
-    items = [m.group("text") for line in text.splitlines() if (m := _ITEM.match(line))]
+    """Items of the first list in the text; a small model that rambles on after its list
+    (a new "Problem:", an answer) does not add to the plan."""
+    items: list[str] = []
+    for line in text.splitlines():
+        if m := _ITEM.match(line):
+            items.append(m.group("text"))
+        elif items and line.strip():
+            break
     if items:
         return items
     return [m.group("text") for line in text.splitlines() if (m := _QUESTION_LINE.match(line))]

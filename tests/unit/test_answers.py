@@ -39,3 +39,19 @@ def test_extract_answer_takes_the_last_marker(text, expected):
 )
 def test_normalize_number(text, expected):
     assert normalize_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "work"),
+    [
+        ("3 + 5 = 8\nAnswer: 8\nThen he eats...", "8", "3 + 5 = 8\nAnswer: 8"),
+        ("He has 3 + 5 = 8 apples.\nHe has 8 - 2 = 6.", "He has 3 + 5 = 8 apples.",
+         "He has 3 + 5 = 8 apples."),
+        ("\n\nThe answer is 8.\nmore", "8.", "The answer is 8."),
+        ("", "", ""),
+    ],
+)
+def test_split_step_answer_keeps_the_work_up_to_the_answer(text, answer, work):
+    from langgraph_decomp.answers import split_step_answer
+
+    assert split_step_answer(text) == (answer, work)

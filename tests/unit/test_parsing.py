@@ -54,3 +54,11 @@ def test_plan_is_capped_and_deduplicated():
 def test_numbered_sentences_that_are_not_questions_still_count():
     plan = parse_plan("1. Find the cost of the pens.\n2. Add the notebook.", 5)
     assert plan.subquestions == ["Find the cost of the pens.", "Add the notebook."]
+
+
+def test_only_the_first_list_counts_when_the_model_rambles_on():
+    text = (
+        "1. How many apples?\n2. How many pears?\n\nProblem: A bat costs $1.\n"
+        "Sub-questions:\n1. How much is the ball?"
+    )
+    assert parse_plan(text, 5).subquestions == ["How many apples?", "How many pears?"]
