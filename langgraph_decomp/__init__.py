@@ -5,6 +5,8 @@ Public API:
 - :data:`graph`: the compiled graph with the embedded defaults (what ``langgraph.json`` serves).
 - :func:`build_graph`: compile it with your own models, checkpointer, cache or store.
 - :class:`Context`: per-run models and knobs.
+- :func:`as_tool`: the graph as a LangChain tool for chatbots and agents.
+- :func:`messages_node`: a node for parent graphs whose state is ``messages``.
 - :mod:`langgraph_decomp.errors`: typed errors, all subclasses of :class:`DecompError`.
 """
 
@@ -16,7 +18,9 @@ from langgraph_decomp.errors import (
     ModelConfigError,
 )
 from langgraph_decomp.graph import build_graph
+from langgraph_decomp.messages import messages_node
 from langgraph_decomp.state import InputState, OutputState, SubQuestion
+from langgraph_decomp.tool import as_tool
 
 graph = build_graph()
 """The decomposition graph with the embedded default models (no key, no network)."""
@@ -31,7 +35,9 @@ __all__ = [
     "ModelConfigError",
     "OutputState",
     "SubQuestion",
+    "as_tool",
     "build_graph",
     "graph",
+    "messages_node",
 ]
 __version__ = "0.1.0"

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables.config import ensure_config, merge_configs
 
 from langgraph_decomp.context import DEFAULT_MODEL, Context
 from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigError
@@ -311,12 +312,17 @@ def call_model(
     """
     model, label = models.resolve(role, ctx)
     usage_cb = UsageMetadataCallbackHandler()
-    config = {
-        "run_name": run_name,
-        "tags": [f"role:{role}"],
-        "metadata": {"role": role, "model": label, "ls_integration": LS_INTEGRATION},
-        "callbacks": [usage_cb],
-    }
+    # Merge into the node's config so parent callbacks (tracers, stream handlers) still see
+    # the call; replacing `callbacks` would cut the model run out of the trace.
+    config = merge_configs(
+        ensure_config(),
+        {
+            "run_name": run_name,
+            "tags": [f"role:{role}"],
+            "metadata": {"role": role, "model": label},
+            "callbacks": [usage_cb],
+        },
+    )
     try:
         response = model.invoke(list(messages), config=config)  # type: ignore[arg-type]
     except DecompError:

@@ -1,0 +1,151 @@
+"""Surfaces for agent stacks: subgraph, messages adapter, tool, per-run model swap, traces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langgraph.graph import START, MessagesState, StateGraph
+from typing_extensions import TypedDict
+
+from langgraph_decomp import as_tool, build_graph, messages_node
+from tests.fake_openai import FakeOpenAIServer
+from tests.fakes import ScriptedChat
+
+PLAN = "1. How much is one pen?\n2. How much are 3 pens?"
+QUESTION = "A pen costs 2 dollars. How much do 3 pens cost?"
+
+
+def scripted_graph(**kwargs: Any):
+    return build_graph(
+        decomposer=ScriptedChat.of(PLAN),
+        solver=ScriptedChat.of("Answer: 2", "2 * 3 = 6\nAnswer: 6", "Final answer: 6"),
+        **kwargs,
+    )
+
+
+def test_compiled_graph_works_as_a_subgraph_node_with_its_public_schema():
+    class Parent(TypedDict, total=False):
+        question: str
+        answer: str
+        subquestions: list
+        note: str
+
+    parent = StateGraph(Parent)
+    parent.add_node("reason", scripted_graph())
+    parent.add_edge(START, "reason")
+    out = parent.compile().invoke({"question": QUESTION, "note": "kept"}, context={"verify": False})
+    assert out["answer"] == "6" and out["note"] == "kept"
+    assert [s["answer"] for s in out["subquestions"]] == ["2", "6"]
+    assert "plan" not in out and "steps" not in out  # internal state stays inside
+
+
+def test_messages_adapter_answers_the_last_human_message():
+    parent = StateGraph(MessagesState)
+    parent.add_node("reason", messages_node(scripted_graph(), context={"verify": False}))
+    parent.add_edge(START, "reason")
+    out = parent.compile().invoke(
+        {"messages": [HumanMessage("hi"), AIMessage("hello"), HumanMessage(QUESTION)]}
+    )
+    reply = out["messages"][-1]
+    assert isinstance(reply, AIMessage) and reply.content == "6"
+    assert len(reply.additional_kwargs["decomposition"]["subquestions"]) == 2
+
+
+def test_tool_has_a_clear_schema_and_returns_the_answer_with_an_artifact():
+    tool = as_tool(scripted_graph(), context={"verify": False})
+    assert tool.name == "decompose_and_solve"
+    assert set(tool.args) == {"question", "context"}
+    msg = tool.invoke(
+        {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"question": QUESTION}}
+    )
+    assert isinstance(msg, ToolMessage) and "Final answer: 6" in msg.content
+    assert msg.artifact["usage"]["solver"]["calls"] == 3
+
+
+def test_prebuilt_agent_calls_the_tool_in_a_real_round_trip():
+    from langchain.agents import create_agent
+
+    class ToolCallingFake(GenericFakeChatModel):
+        def bind_tools(self, tools, **kwargs):  # the agent binds tools; the script decides
+            return self
+
+    model = ToolCallingFake(messages=iter([
+        AIMessage("", tool_calls=[{"name": "decompose_and_solve", "id": "call_1",
+                                   "args": {"question": QUESTION}}]),
+        AIMessage("The pens cost 6 dollars."),
+    ]))
+    agent = create_agent(model, tools=[as_tool(scripted_graph(), context={"verify": False})])
+    out = agent.invoke({"messages": [HumanMessage(QUESTION)]})
+    tool_messages = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert len(tool_messages) == 1 and "Final answer: 6" in tool_messages[0].content
+    assert out["messages"][-1].content == "The pens cost 6 dollars."
+
+
+@pytest.mark.parametrize("via", ["context", "configurable"])
+def test_one_compiled_graph_swaps_solver_per_run(via):
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition", "No decomposition"))
+    with FakeOpenAIServer("Final answer: 1") as a, FakeOpenAIServer("Final answer: 2") as b:
+        answers = []
+        for server, model in ((a, "openai:model-a"), (b, "openai:model-b")):
+            knobs = {"solver": model, "base_url": server.base_url, "verify": False}
+            if via == "context":
+                out = graph.invoke({"question": QUESTION}, context=knobs)
+            else:
+                out = graph.invoke({"question": QUESTION}, {"configurable": knobs})
+            answers.append(out["answer"])
+        assert answers == ["1", "2"]
+        assert [r["model"] for r in a.requests] == ["model-a"]
+        assert [r["model"] for r in b.requests] == ["model-b"]
+
+
+class RunRecorder(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+
+        self.roots: list[dict[str, Any]] = []
+
+    def on_chat_model_start(self, serialized, messages, *, tags=None, metadata=None, **kw):
+        self.runs.append({"name": kw.get("name"), "tags": tags or [], "metadata": metadata or {}})
+
+    def on_chain_start(self, serialized, inputs, *, parent_run_id=None, metadata=None, **kw):
+        if parent_run_id is None:
+            self.roots.append({"name": kw.get("name"), "metadata": metadata or {}})
+
+
+def test_traces_carry_run_names_role_tags_and_model_metadata():
+    recorder = RunRecorder()
+    graph = build_graph(
+        decomposer=ScriptedChat.of(PLAN),
+        solver=ScriptedChat.of("Answer: 2", "Answer: 6", "Final answer: 6"),
+        verifier=ScriptedChat.of("VERDICT: CORRECT"),
+    )
+    graph.invoke({"question": QUESTION}, {"callbacks": [recorder]})
+    names = [r["name"] for r in recorder.runs]
+    assert names == ["decompose", "solve[1]", "solve[2]", "solve[final]", "verify"]
+    roles = [next(t for t in r["tags"] if t.startswith("role:")) for r in recorder.runs]
+    assert roles == ["role:decomposer"] + ["role:solver"] * 3 + ["role:verifier"]
+    assert all(r["metadata"]["model"].startswith("ScriptedChat") for r in recorder.runs)
+    assert all(r["metadata"]["langgraph_node"] in ("decompose", "solve", "verify")
+               for r in recorder.runs)
+    assert recorder.roots == [
+        {"name": "langgraph-decomp", "metadata": {"ls_integration": "langgraph-decomp"}}
+    ]
+
+
+def test_solver_tokens_stream_in_messages_mode():
+    graph = build_graph(
+        decomposer=ScriptedChat.of("No decomposition"),
+        solver=ScriptedChat.of("Final answer: 6"),
+    )
+    chunks = [
+        (msg.content, meta.get("langgraph_node"))
+        for msg, meta in graph.stream(
+            {"question": QUESTION}, context={"verify": False}, stream_mode="messages"
+        )
+    ]
+    solver_text = "".join(text for text, node in chunks if node == "solve")
+    assert solver_text == "Final answer: 6"
