@@ -26,6 +26,8 @@ def extract_answer(text: str) -> str:
         found = list(marker.finditer(text))
         if found:
             answer = found[-1].group("a").strip().strip("*").strip()
+            if answer.endswith(".") and not answer.endswith(".."):
+                answer = answer[:-1].rstrip()
             if answer:
                 return answer
     return text

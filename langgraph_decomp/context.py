@@ -52,6 +52,11 @@ class Context:
         default=120.0,
         metadata={"description": "Seconds before a call to a hosted model times out."},
     )
+    decompose: bool = field(
+        default=True,
+        metadata={"description": "Plan sub-questions first. False: the solver answers the "
+                  "question directly (one-stage, chain of thought allowed)."},
+    )
     max_subquestions: int = field(
         default=5,
         metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},

@@ -12,6 +12,7 @@ it back for a bounded repair; ``aggregate`` writes the output.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal
 
@@ -25,7 +26,7 @@ from langgraph_decomp.answers import extract_answer, normalize_number, split_ste
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model
-from langgraph_decomp.parsing import parse_plan
+from langgraph_decomp.parsing import Plan, parse_plan
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion
 
 _VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
@@ -89,10 +90,17 @@ def _previous_block(plan: list[str], steps: list[StepResult], upto: int) -> str:
     return prompts.PREVIOUS_BLOCK.format(previous="\n".join(lines)) if lines else ""
 
 
-def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
-    """Validate the input, ask the decomposer for sub-questions and parse them."""
-    ctx = run_context(runtime)
-    question, context = validate_input(state, ctx)  # before any model is loaded
+def _plan(
+    state: State, ctx: Context, models: RoleModels, question: str, context: str
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan for this run: none (one-stage), the caller's, or the decomposer's."""
+    if not ctx.decompose:
+        return Plan(status="skipped"), {}
+    given = state.get("subquestions_given")
+    if given is not None:
+        if not isinstance(given, list) or not all(isinstance(q, str) for q in given):
+            raise InvalidInputError("'subquestions_given' must be a list of strings.")
+        return parse_plan(json.dumps(given), ctx.max_subquestions), {}
     messages = [
         SystemMessage(prompts.DECOMPOSE_SYSTEM.format(max_subquestions=ctx.max_subquestions)),
         HumanMessage(
@@ -100,7 +108,14 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         ),
     ]
     text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose")
-    plan = parse_plan(text, ctx.max_subquestions)
+    return parse_plan(text, ctx.max_subquestions), usage
+
+
+def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+    """Validate the input, then plan: ask the decomposer (or take the given plan)."""
+    ctx = run_context(runtime)
+    question, context = validate_input(state, ctx)  # before any model is loaded
+    plan, usage = _plan(state, ctx, models, question, context)
     runtime.stream_writer(
         {"event": "plan", "subquestions": plan.subquestions, "status": plan.status}
     )
@@ -261,4 +276,7 @@ def aggregate(state: State) -> dict[str, Any]:
         "subquestions": subquestions,
         "verified": state.get("verified"),
         "repairs": state.get("repairs") or 0,
+        # Per-run inputs must not leak into the next run on the same thread.
+        "context": "",
+        "subquestions_given": None,
     }

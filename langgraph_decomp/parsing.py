@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from langgraph_decomp.prompts import NO_DECOMPOSITION
 
-PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable"]
+PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable", "skipped"]
 
 _ITEM = re.compile(
     r"""^\s*(?:

@@ -69,6 +69,9 @@ class InputState(TypedDict):
     """The question to answer."""
     context: NotRequired[str]
     """Optional supporting text (a passage for reading-comprehension questions)."""
+    subquestions_given: NotRequired[list[str]]
+    """Optional ready-made plan (e.g. human-written sub-questions): used instead of calling
+    the decomposer."""
 
 
 class OutputState(TypedDict):
@@ -86,7 +89,8 @@ class OutputState(TypedDict):
     """Whether the question was split into sub-questions."""
     fallback_reason: str | None
     """Why the graph answered directly: ``"no_decomposition"`` (the decomposer said so),
-    ``"empty"`` (it wrote nothing) or ``"unparsable"``; ``None`` when it decomposed."""
+    ``"empty"`` (it wrote nothing), ``"unparsable"``, or ``"skipped"`` (``Context.decompose``
+    is off); ``None`` when it decomposed."""
     verified: bool | None
     """The verifier's last verdict; ``None`` when verification was off or inconclusive."""
     repairs: int

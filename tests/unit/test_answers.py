@@ -10,7 +10,7 @@ from langgraph_decomp.answers import extract_answer, normalize_number
         ("Final Answer: $12.50", "$12.50"),
         ("work\n#### 1,200", "1,200"),
         ("5 - 2 = 3\nAnswer: 3 apples", "3 apples"),
-        ("The answer is 5.\nThe answer is 6.", "6."),
+        ("The answer is 5.\nThe answer is 6.", "6"),
         ("Answer: 2\nso the final answer is 7", "7"),
         ("no marker here", "no marker here"),
         ("", ""),
@@ -47,7 +47,7 @@ def test_normalize_number(text, expected):
         ("3 + 5 = 8\nAnswer: 8\nThen he eats...", "8", "3 + 5 = 8\nAnswer: 8"),
         ("He has 3 + 5 = 8 apples.\nHe has 8 - 2 = 6.", "He has 3 + 5 = 8 apples.",
          "He has 3 + 5 = 8 apples."),
-        ("\n\nThe answer is 8.\nmore", "8.", "The answer is 8."),
+        ("\n\nThe answer is 8.\nmore", "8", "The answer is 8."),
         ("", "", ""),
     ],
 )

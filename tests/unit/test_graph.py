@@ -178,3 +178,53 @@ def test_fake_replies_are_what_the_fakes_returned():
     assert fake.invoke("x").content == "a" and fake.invoke("y").content == "b"
     assert [m.content for m in fake.replies] == ["a", "b"]
     assert isinstance(fake.replies[0], AIMessage)
+
+
+def test_one_stage_skips_the_decomposer():
+    decomposer = ScriptedChat.of()
+    solver = ScriptedChat.of("3 + 5 - 2 = 6\nFinal answer: 6")
+    out = build_graph(decomposer=decomposer, solver=solver).invoke(
+        {"question": QUESTION}, context={"decompose": False, "verify": False}
+    )
+    assert decomposer.prompts == [] and "decomposer" not in out["usage"]
+    assert out["decomposed"] is False and out["fallback_reason"] == "skipped"
+    assert out["answer"] == "6"
+
+
+def test_a_given_plan_replaces_the_decomposer():
+    decomposer = ScriptedChat.of()
+    out = build_graph(decomposer=decomposer, solver=two_stage_solver()).invoke(
+        {"question": QUESTION,
+         "subquestions_given": ["How many after buying?", "And after eating?"]},
+        context={"verify": False},
+    )
+    assert decomposer.prompts == []
+    assert [s["question"] for s in out["subquestions"]] == [
+        "How many after buying?", "And after eating?"
+    ]
+    assert out["usage"]["solver"]["calls"] == 3
+
+
+def test_a_given_plan_must_be_a_list_of_strings():
+    from langgraph_decomp import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="subquestions_given"):
+        build_graph(decomposer=ScriptedChat.of(), solver=ScriptedChat.of()).invoke(
+            {"question": QUESTION, "subquestions_given": "1. a?"}
+        )
+
+
+def test_per_run_inputs_do_not_leak_into_the_next_run_on_a_thread():
+    solver = ScriptedChat.of("Answer: 1", "Final answer: 1", "Final answer: 2")
+    graph = build_graph(
+        decomposer=ScriptedChat.of("No decomposition"), solver=solver,
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "t2"}}
+    graph.invoke(
+        {"question": QUESTION, "context": "Apples cost $1.", "subquestions_given": ["How many?"]},
+        config, context={"verify": False},
+    )
+    second = graph.invoke({"question": "What is 1 + 1?"}, config, context={"verify": False})
+    assert "Apples cost $1." not in solver.prompts[-1][-1].content
+    assert second["decomposed"] is False and second["fallback_reason"] == "no_decomposition"

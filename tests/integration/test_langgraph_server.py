@@ -1,0 +1,74 @@
+"""`langgraph dev` serves langgraph.json; langgraph-sdk creates a thread and streams a run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai import FakeOpenAIServer
+from tests.integration.conftest import free_port
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("langgraph") / "dev.log"
+    env = {**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false"}
+    cmd = [str(Path(sys.executable).parent / "langgraph"), "dev", "--host", "127.0.0.1",
+           "--port", str(port), "--no-browser", "--no-reload"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        try:
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"langgraph dev exited:\n{log.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(f"{url}/ok", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"langgraph dev did not start:\n{log.read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_server_streams_a_run_and_returns_the_answer(dev_server):
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=dev_server)
+    assert any(a["graph_id"] == "decomp" for a in client.assistants.search())
+    with FakeOpenAIServer("1. What is 2 times 3?\nFinal answer: 6") as llm:
+        thread = client.threads.create()
+        events = list(
+            client.runs.stream(
+                thread["thread_id"], "decomp",
+                input={"question": "What is 2 times 3?"},
+                context={"decomposer": "openai:fake", "solver": "openai:fake",
+                         "base_url": llm.base_url, "verify": False},
+                stream_mode=["updates", "custom"],
+            )
+        )
+    updated = [next(iter(e.data)) for e in events if e.event == "updates"]
+    assert updated[0] == "decompose" and updated[-1] == "aggregate" and "solve" in updated
+    custom = [e.data["event"] for e in events if e.event == "custom"]
+    assert custom == ["plan", "answer", "draft"]
+    state = client.threads.get_state(thread["thread_id"])["values"]
+    assert state["answer"] == "6" and state["subquestions"][0]["answer"] == "6"
+    assert state["usage"]["solver"] == {"input_tokens": 22, "output_tokens": 6, "calls": 2}
