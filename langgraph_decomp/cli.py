@@ -39,6 +39,30 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--no-verify", dest="verify", action="store_false", default=None)
     solve.add_argument("--max-tokens", type=int, help="Generation cap for every role.")
     solve.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    ev = sub.add_parser("eval", help="Compare strategies on a data set: accuracy, hosted cost.")
+    ev.add_argument("--data", required=True, help="JSONL path or hub id (openai/gsm8k).")
+    ev.add_argument("--format", default="gsm8k", help="Row format (default gsm8k).")
+    ev.add_argument("--split", default="test", help="Hub split (default test).")
+    ev.add_argument("--config", default="socratic", help="Hub config (default socratic).")
+    ev.add_argument("--limit", type=int, help="Fixed-seed sample of this many questions.")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--strategies", default="one-stage,two-stage:teacher,two-stage:oracle",
+                    help="Comma-separated: one-stage, two-stage[:teacher], two-stage:local, "
+                         "two-stage:distilled, two-stage:oracle.")
+    ev.add_argument("--solver", required=True, help="Solver model string.")
+    ev.add_argument("--decomposer", help="Teacher decomposer for two-stage:teacher "
+                                         "(default: the solver).")
+    ev.add_argument("--local", default=DEFAULT_MODEL, help="Decomposer for two-stage:local.")
+    ev.add_argument("--distilled", help="Decomposer for two-stage:distilled (hf:<path>).")
+    ev.add_argument("--base-url", help="OpenAI-compatible endpoint for non-local models.")
+    ev.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
+    ev.add_argument("--verify", action="store_true", help="Run the verifier (off by default).")
+    ev.add_argument("--max-subquestions", type=int)
+    ev.add_argument("--solver-max-tokens", type=int, default=384)
+    ev.add_argument("--decomposer-max-tokens", type=int)
+    ev.add_argument("--concurrency", type=int, default=1)
+    ev.add_argument("--out", default="runs/eval", help="Output directory (resumable).")
     return parser
 
 
@@ -106,10 +130,53 @@ def _print_result(result: dict[str, Any], console: Console) -> None:
     console.print(_usage_table(result.get("usage", {})))
 
 
+def _run_eval(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from langgraph_decomp import graph
+    from langgraph_decomp.data import load_examples
+    from langgraph_decomp.eval import (
+        load_records,
+        make_strategies,
+        print_summary,
+        run_eval,
+        summarize,
+        write_reports,
+    )
+
+    strategies = make_strategies(
+        [s.strip() for s in args.strategies.split(",") if s.strip()],
+        teacher=args.decomposer or args.solver, local=args.local, distilled=args.distilled,
+    )
+    examples = load_examples(args.data, format=args.format, limit=args.limit, seed=args.seed,
+                             split=args.split, config=args.config)
+    base = {k: v for k, v in vars(args).items()
+            if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
+    base["verify"] = args.verify
+    out_dir = Path(args.out)
+    console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")
+    asyncio.run(run_eval(examples, strategies, graph=graph, base_context=base, out_dir=out_dir,
+                         concurrency=args.concurrency))
+    ids = {e.id for e in examples}
+    records = [r for r in load_records(out_dir / "results.jsonl") if r.id in ids]
+    summaries = summarize(records, [s.name for s in strategies])
+    print_summary(summaries, console)
+    for kind, path in write_reports(summaries, out_dir).items():
+        console.print(f"{kind}: {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``langgraph-decomp`` command."""
     args = _parser().parse_args(argv)
-    console = Console(stderr=args.json)
+    console = Console(stderr=getattr(args, "json", False))
+    if args.command == "eval":
+        try:
+            return _run_eval(args, console)
+        except DecompError as e:
+            console.print(f"[red]error:[/red] {e}")
+            return 2
     try:
         result = _run_solve(args, console)
     except DecompError as e:

@@ -38,3 +38,18 @@ class ScriptedChat(GenericFakeChatModel):
         message.response_metadata["model_name"] = "scripted"
         self.replies.append(message)
         return result
+
+
+class RuleChat(ScriptedChat):
+    """Replies with ``rule(prompt_text)``: for fakes whose answer depends on the question."""
+
+    rule: Any = None
+
+    @classmethod
+    def by(cls, rule: Any) -> RuleChat:
+        return cls(messages=iter(()), rule=rule)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        text = self.rule("\n".join(str(m.content) for m in messages))
+        self.messages = iter([AIMessage(content=text)])
+        return super()._generate(messages, stop, run_manager, **kwargs)

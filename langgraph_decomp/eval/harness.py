@@ -1,0 +1,148 @@
+"""Run strategies over examples: resumable per-example JSONL, bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from langgraph_decomp.context import DEFAULT_MODEL
+from langgraph_decomp.data import Example
+from langgraph_decomp.eval.checking import is_correct
+from langgraph_decomp.eval.strategies import Strategy
+from langgraph_decomp.models import is_local
+
+RESULTS_FILE = "results.jsonl"
+
+
+class Record(BaseModel):
+    """One (example, strategy) result."""
+
+    id: str
+    strategy: str
+    question: str
+    gold: str
+    prediction: str = ""
+    numeric_prediction: str | None = None
+    correct: bool = False
+    decomposed: bool = False
+    n_subquestions: int = 0
+    usage: dict[str, dict[str, int]] = {}
+    hosted_roles: list[str] = []
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def hosted_tokens(self) -> tuple[int, int]:
+        """(input, output) tokens spent by hosted (non-local) roles."""
+        used = [self.usage.get(role, {}) for role in self.hosted_roles]
+        return (sum(u.get("input_tokens", 0) for u in used),
+                sum(u.get("output_tokens", 0) for u in used))
+
+    @property
+    def local_tokens(self) -> int:
+        """Input + output tokens spent by local roles."""
+        return sum(
+            u.get("input_tokens", 0) + u.get("output_tokens", 0)
+            for role, u in self.usage.items()
+            if role not in self.hosted_roles
+        )
+
+
+def hosted_roles(context: dict[str, Any]) -> list[str]:
+    """Roles whose model string (from a run's context; default: embedded) is not local."""
+    solver = context.get("solver") or DEFAULT_MODEL
+    models = {
+        "decomposer": context.get("decomposer") or DEFAULT_MODEL,
+        "solver": solver,
+        "verifier": context.get("verifier") or solver,
+    }
+    return [role for role, spec in models.items() if not is_local(spec)]
+
+
+def load_records(path: Path) -> list[Record]:
+    """Records already in a results file (unreadable lines are skipped)."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(Record.model_validate_json(line))
+        except ValueError:
+            continue
+    return records
+
+
+async def run_eval(
+    examples: Sequence[Example],
+    strategies: Sequence[Strategy],
+    *,
+    graph: Any,
+    base_context: dict[str, Any],
+    out_dir: Path,
+    concurrency: int = 1,
+    show_progress: bool = True,
+) -> list[Record]:
+    """Run every strategy on every example and append one JSON line per result.
+
+    A rerun with the same ``out_dir`` skips (example, strategy) pairs that finished without
+    error. A failing example is recorded with its error and never stops the run.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / RESULTS_FILE
+    finished = {(r.id, r.strategy) for r in load_records(path) if r.error is None}
+    todo = [(s, e) for s in strategies for e in examples if (e.id, s.name) not in finished]
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    write_lock = asyncio.Lock()
+    new: list[Record] = []
+
+    async def one(strategy: Strategy, example: Example) -> None:
+        context = {**base_context, **strategy.context}
+        inputs: dict[str, Any] = {"question": example.question}
+        if example.context:
+            inputs["context"] = example.context
+        if strategy.oracle_plan:
+            inputs["subquestions_given"] = example.subquestions or []
+        record = Record(
+            id=example.id, strategy=strategy.name, question=example.question, gold=example.gold,
+            hosted_roles=hosted_roles(context),
+        )
+        async with semaphore:
+            start = time.perf_counter()
+            try:
+                out = await graph.ainvoke(inputs, context=context)
+                record.prediction = out.get("answer") or ""
+                record.numeric_prediction = out.get("numeric_answer")
+                record.correct = is_correct(record.prediction, example.gold)
+                record.decomposed = bool(out.get("decomposed"))
+                record.n_subquestions = len(out.get("subquestions") or [])
+                record.usage = out.get("usage") or {}
+            except Exception as e:  # recorded, never fatal to the run
+                record.error = f"{type(e).__name__}: {e}"
+            record.wall_s = round(time.perf_counter() - start, 3)
+        async with write_lock:
+            with path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record.model_dump()) + "\n")
+            new.append(record)
+            progress.advance(task)
+
+    with Progress(
+        TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), disable=not show_progress,
+    ) as progress:
+        task = progress.add_task("eval", total=len(todo))
+        await asyncio.gather(*(one(s, e) for s, e in todo))
+    return new
