@@ -149,3 +149,22 @@ def test_solver_tokens_stream_in_messages_mode():
     ]
     solver_text = "".join(text for text, node in chunks if node == "solve")
     assert solver_text == "Final answer: 6"
+
+
+def test_subgraph_tolerates_the_parents_own_context_object():
+    from dataclasses import dataclass
+
+    @dataclass
+    class ParentContext:
+        solver: int = 7  # same field name, foreign meaning: must not be used as a model
+        user_id: str = "u1"
+
+    class Parent(TypedDict, total=False):
+        question: str
+        answer: str
+
+    parent = StateGraph(Parent, context_schema=ParentContext)
+    parent.add_node("reason", scripted_graph(verifier=ScriptedChat.of("VERDICT: CORRECT")))
+    parent.add_edge(START, "reason")
+    out = parent.compile().invoke({"question": QUESTION}, context=ParentContext())
+    assert out["answer"] == "6"

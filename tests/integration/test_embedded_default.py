@@ -40,3 +40,13 @@ async def test_embedded_model_works_with_async_invocation():
     )
     assert out["usage"]["decomposer"]["calls"] == 1
     assert "verifier" not in out["usage"]
+
+
+def test_local_weights_load_once_per_process_across_model_options():
+    from langgraph_decomp.models import load_chat_model
+
+    a = load_chat_model("local:smollm2", max_tokens=16)
+    b = load_chat_model("local:smollm2", max_tokens=32, temperature=0.7)
+    assert a is not b
+    assert a.llm.pipeline.model is b.llm.pipeline.model
+    assert a.invoke("Say hi.").usage_metadata["output_tokens"] <= 16
