@@ -184,6 +184,52 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
     return chat
 
 
+def generate_local_batch(
+    spec: str,
+    conversations: Sequence[Sequence[BaseMessage]],
+    *,
+    max_tokens: int = 192,
+    batch_size: int = 16,
+) -> list[str]:
+    """Greedy replies of a local model to many conversations, generated in padded batches.
+
+    For throughput work (plan evaluation, distillation); the graph itself calls models one
+    at a time through LangChain. Returns one reply per conversation, in order.
+    """
+    import torch
+
+    if not is_local(spec):
+        raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
+    model, tokenizer, lock = _load_weights(*_local_source(spec))
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    prompts = [
+        tokenizer.apply_chat_template(
+            [{"role": roles[m.type], "content": m.text} for m in conv],
+            tokenize=False, add_generation_prompt=True,
+        )
+        for conv in conversations
+    ]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    replies: dict[int, str] = {}
+    with lock, torch.inference_mode():
+        side, tokenizer.padding_side = tokenizer.padding_side, "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        try:
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
+                                add_special_tokens=False)
+                out = model.generate(**enc, max_new_tokens=max_tokens, do_sample=False,
+                                     pad_token_id=tokenizer.pad_token_id)
+                texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :],
+                                               skip_special_tokens=True)
+                replies.update(zip(batch, texts, strict=True))
+        finally:
+            tokenizer.padding_side = side
+    return [replies[i] for i in range(len(prompts))]
+
+
 def _hosted_chat_model(
     spec: str, *, max_tokens: int, temperature: float, base_url: str | None,
     api_key: str | None, timeout: float,

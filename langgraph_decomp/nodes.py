@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any, Literal
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
@@ -90,6 +90,18 @@ def _previous_block(plan: list[str], steps: list[StepResult], upto: int) -> str:
     return prompts.PREVIOUS_BLOCK.format(previous="\n".join(lines)) if lines else ""
 
 
+def decompose_messages(
+    question: str, context: str | None = None, *, max_subquestions: int = 5
+) -> list[BaseMessage]:
+    """The decomposer's prompt (shared with the distillation pipeline)."""
+    return [
+        SystemMessage(prompts.DECOMPOSE_SYSTEM.format(max_subquestions=max_subquestions)),
+        HumanMessage(
+            prompts.DECOMPOSE_USER.format(context_block=_context_block(context), question=question)
+        ),
+    ]
+
+
 def _plan(
     state: State, ctx: Context, models: RoleModels, question: str, context: str
 ) -> tuple[Plan, dict[str, Any]]:
@@ -101,12 +113,7 @@ def _plan(
         if not isinstance(given, list) or not all(isinstance(q, str) for q in given):
             raise InvalidInputError("'subquestions_given' must be a list of strings.")
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
-    messages = [
-        SystemMessage(prompts.DECOMPOSE_SYSTEM.format(max_subquestions=ctx.max_subquestions)),
-        HumanMessage(
-            prompts.DECOMPOSE_USER.format(context_block=_context_block(context), question=question)
-        ),
-    ]
+    messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
     text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose")
     return parse_plan(text, ctx.max_subquestions), usage
 

@@ -1,0 +1,52 @@
+"""Step 5: how good are a decomposer's plans against gold sub-questions?
+
+- parse rate: share of plans with at least one parsable sub-question;
+- count within ±1: share of parsed plans whose number of sub-questions is within one of
+  the gold count (an unparsable plan never counts);
+- ROUGE-L F1 between the plan's and the gold sub-question sets (each set joined in order),
+  with ``rouge-score``; an unparsable plan scores 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from langgraph_decomp.parsing import parse_plan
+
+
+class PlanMetrics(BaseModel):
+    """Plan quality over a set of questions."""
+
+    n: int
+    parse_rate: float
+    count_within_1: float
+    rouge_l_f1: float
+    mean_steps: float
+
+
+def plan_metrics(
+    outputs: Sequence[str], gold: Sequence[Sequence[str]], *, max_subquestions: int = 10
+) -> PlanMetrics:
+    """Score raw decomposer outputs against gold sub-question lists (same order)."""
+    from rouge_score import rouge_scorer
+
+    if len(outputs) != len(gold):
+        raise ValueError("outputs and gold must have the same length")
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    parsed = [parse_plan(text, max_subquestions).subquestions for text in outputs]
+    n = len(outputs) or 1
+    rouge = [
+        scorer.score("\n".join(g), "\n".join(p))["rougeL"].fmeasure if p else 0.0
+        for p, g in zip(parsed, gold, strict=True)
+    ]
+    return PlanMetrics(
+        n=len(outputs),
+        parse_rate=sum(bool(p) for p in parsed) / n,
+        count_within_1=sum(
+            bool(p) and abs(len(p) - len(g)) <= 1 for p, g in zip(parsed, gold, strict=True)
+        ) / n,
+        rouge_l_f1=sum(rouge) / n,
+        mean_steps=sum(len(p) for p in parsed) / n,
+    )

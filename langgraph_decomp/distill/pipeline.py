@@ -1,0 +1,130 @@
+"""The whole distillation run: teacher -> filter -> fine-tune -> export -> evaluate plans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel
+
+from langgraph_decomp.data import Example, load_examples, split_examples
+from langgraph_decomp.distill.filtering import FilterReport, filter_plans
+from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
+from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
+from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
+from langgraph_decomp.models import generate_local_batch
+from langgraph_decomp.nodes import decompose_messages
+
+
+class DistillResult(BaseModel):
+    """What a distillation run produced."""
+
+    student_dir: str
+    decomposer: str
+    filter: FilterReport
+    metrics: dict[str, PlanMetrics]
+
+
+def few_shot_messages(
+    question: str, shots: Sequence[TeacherPlan], max_subquestions: int
+) -> list[BaseMessage]:
+    """The decomposition prompt with worked examples as earlier turns."""
+    system, user = decompose_messages(question, max_subquestions=max_subquestions)
+    turns: list[BaseMessage] = [system]
+    for shot in shots:
+        example = decompose_messages(shot.question, max_subquestions=max_subquestions)[1]
+        turns += [example, AIMessage(plan_text(shot.subquestions))]
+    return [*turns, HumanMessage(user.text)]
+
+
+def evaluate_plans(
+    decomposers: dict[str, str],
+    held_out: Sequence[Example],
+    *,
+    shots: Sequence[TeacherPlan] = (),
+    max_subquestions: int = 5,
+    max_tokens: int = 160,
+    batch_size: int = 16,
+) -> dict[str, PlanMetrics]:
+    """Plan metrics per decomposer on held-out questions with gold sub-questions.
+
+    ``decomposers`` maps a label to a local model string; a label ending in ``few-shot`` is
+    prompted with ``shots`` as worked examples.
+    """
+    gold = [e.subquestions or [] for e in held_out]
+    results: dict[str, PlanMetrics] = {}
+    for label, spec in decomposers.items():
+        if label.endswith("few-shot"):
+            convs = [few_shot_messages(e.question, shots, max_subquestions) for e in held_out]
+        else:
+            convs = [decompose_messages(e.question, max_subquestions=max_subquestions)
+                     for e in held_out]
+        outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size)
+        results[label] = plan_metrics(outputs, gold, max_subquestions=max_subquestions)
+    return results
+
+
+def run_distill(
+    *,
+    data: str,
+    teacher: str,
+    student: str,
+    out_dir: Path,
+    holdout: int = 200,
+    limit: int | None = None,
+    seed: int = 0,
+    train: TrainConfig | None = None,
+    teacher_context: dict[str, Any] | None = None,
+    min_steps: int = 1,
+    max_steps: int = 8,
+    solver_check: Callable[[TeacherPlan], bool] | None = None,
+    few_shot: int = 3,
+    evaluate: bool = True,
+    eval_batch_size: int = 16,
+    show_progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> DistillResult:
+    """Distil a decomposer: teacher plans for the training split, filtered, fine-tuned into
+    ``student``, exported to ``out_dir/student``, and scored on the held-out split (zero-shot,
+    few-shot and distilled, side by side) when the data has gold sub-questions."""
+    train_cfg = train or TrainConfig()
+    examples = load_examples(data, limit=limit, seed=seed)
+    train_set, held_out = split_examples(examples, holdout=holdout, seed=seed)
+    log(f"{len(train_set)} training / {len(held_out)} held-out questions")
+    plans = teacher_plans(
+        train_set, teacher=teacher, cache_path=out_dir / "teacher.jsonl",
+        max_subquestions=train_cfg.max_subquestions, context=teacher_context,
+        show_progress=show_progress,
+    )
+    kept, report = filter_plans(plans, min_steps=min_steps, max_steps=max_steps,
+                                solver_check=solver_check)
+    log("filter: " + ", ".join(f"{k}={v}" for k, v in report.model_dump().items()
+                               if k != "rules"))
+    if not kept:
+        from langgraph_decomp.errors import DecompError
+
+        raise DecompError("No teacher plan survived the filter; nothing to train on.")
+    student_dir = out_dir / "student"
+    card = {"teacher": teacher, "data": data, "seed": seed, "split": {
+        "train": len(train_set), "held_out": len(held_out)}, "filter": report.model_dump()}
+    finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card)
+    decomposer = f"hf:{student_dir}"
+    metrics: dict[str, PlanMetrics] = {}
+    scored = [e for e in held_out if e.subquestions]
+    if evaluate and scored:
+        metrics = evaluate_plans(
+            {"student zero-shot": student, "student few-shot": student,
+             "distilled": decomposer},
+            scored, shots=kept[:few_shot], max_subquestions=train_cfg.max_subquestions,
+            batch_size=eval_batch_size,
+        )
+        info = json.loads((student_dir / "distill_info.json").read_text())
+        info["held_out_metrics"] = {k: v.model_dump() for k, v in metrics.items()}
+        write_card(student_dir, info)
+    result = DistillResult(student_dir=str(student_dir), decomposer=decomposer,
+                           filter=report, metrics=metrics)
+    (out_dir / "result.json").write_text(result.model_dump_json(indent=2))
+    return result

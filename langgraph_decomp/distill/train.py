@@ -1,0 +1,164 @@
+"""Steps 3 and 4: fine-tune a small student on (question -> sub-questions) with TRL, then
+export a standard Hugging Face directory that ``hf:<dir>`` loads back into the graph.
+
+LoRA (PEFT) by default, full fine-tuning as an option for tiny students; the loss is on the
+completion (the plan) only; CPU-friendly defaults (fp32, no gradient checkpointing: on CPU
+TRL's defaults cost ~16x). The student is any causal LM: hub id, directory or GGUF
+(dequantized on load).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from langgraph_decomp.distill.teacher import TeacherPlan
+from langgraph_decomp.errors import ModelConfigError
+from langgraph_decomp.nodes import decompose_messages
+
+ROLE = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+class TrainConfig(BaseModel):
+    """Fine-tuning knobs (defaults sized for a 135M student on a laptop CPU)."""
+
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    epochs: float = 1.0
+    max_steps: int = -1
+    learning_rate: float = 5e-4
+    batch_size: int = 8
+    max_length: int = 384
+    max_subquestions: int = 5
+    seed: int = 0
+    logging_steps: int = 10
+
+
+def plan_text(subquestions: Sequence[str]) -> str:
+    """A plan as the student should write it: numbered lines."""
+    return "\n".join(f"{i}. {q}" for i, q in enumerate(subquestions, 1))
+
+
+def sft_rows(plans: Sequence[TeacherPlan], max_subquestions: int = 5) -> list[dict[str, Any]]:
+    """Conversational prompt/completion rows with the graph's own decomposition prompt."""
+    rows = []
+    for plan in plans:
+        prompt = decompose_messages(plan.question, max_subquestions=max_subquestions)
+        rows.append({
+            "prompt": [{"role": ROLE[m.type], "content": m.text} for m in prompt],
+            "completion": [{"role": "assistant", "content": plan_text(plan.subquestions)}],
+        })
+    return rows
+
+
+def load_student(spec: str) -> tuple[Any, Any]:
+    """A fresh, trainable copy of a student model (GGUF is dequantized)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from langgraph_decomp.models import _local_source
+
+    source, gguf_file = _local_source(spec)
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ModelConfigError(f"Could not load student {spec!r}: {e}", model=spec) from e
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # a GGUF-loaded model cannot be trained or saved otherwise
+        quantizer.remove_quantization_config(model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def finetune(
+    plans: Sequence[TeacherPlan],
+    *,
+    student: str,
+    out_dir: Path,
+    config: TrainConfig | None = None,
+    card: dict[str, Any] | None = None,
+) -> Path:
+    """Fine-tune ``student`` on ``plans`` and save a merged HF model directory.
+
+    Returns ``out_dir``; load it back with ``decomposer="hf:<out_dir>"``.
+    """
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    config = config or TrainConfig()
+    model, tokenizer = load_student(student)
+    peft_config = None
+    if config.lora:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(
+            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=0.0,
+            target_modules="all-linear", task_type="CAUSAL_LM",
+        )
+    args = SFTConfig(
+        output_dir=str(out_dir / "_trainer"),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_ratio=0.05,
+        max_length=config.max_length,
+        completion_only_loss=True,
+        bf16=False,
+        fp16=False,
+        gradient_checkpointing=False,
+        use_cpu=True,
+        logging_steps=config.logging_steps,
+        save_strategy="no",
+        report_to=[],
+        seed=config.seed,
+        dataloader_num_workers=0,
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(sft_rows(plans, config.max_subquestions)),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
+    result = trainer.train()
+    trained = trainer.model
+    if config.lora:
+        trained = trained.merge_and_unload()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trained.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    history = [h for h in trainer.state.log_history if "loss" in h]
+    write_card(out_dir, {
+        **(card or {}),
+        "student": student,
+        "train": {**config.model_dump(), "examples": len(plans),
+                  "train_loss": result.training_loss,
+                  "first_logged_loss": history[0]["loss"] if history else None,
+                  "last_logged_loss": history[-1]["loss"] if history else None},
+    })
+    return out_dir
+
+
+def write_card(out_dir: Path, info: dict[str, Any]) -> Path:
+    """A small model card: what taught the student, on what, and how it scored."""
+    path = out_dir / "README.md"
+    lines = [
+        "---", "library_name: transformers", "tags: [langgraph-decomp, decomposition]", "---",
+        "# Distilled decomposer (langgraph-decomp)", "",
+        "Writes numbered sub-questions for a question, in the prompt format of "
+        "`langgraph_decomp.nodes.decompose_messages`. Load it with "
+        f"`build_graph(decomposer=\"hf:{out_dir}\")`.", "",
+        "```json", json.dumps(info, indent=2, default=str), "```", "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (out_dir / "distill_info.json").write_text(json.dumps(info, indent=2, default=str))
+    return path

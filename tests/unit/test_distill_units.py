@@ -1,0 +1,112 @@
+"""Distillation pieces with fakes: teacher cache and resume, filter rules, plan metrics."""
+
+from pathlib import Path
+
+import pytest
+
+from langgraph_decomp.data import Example, load_examples
+from langgraph_decomp.distill import (
+    DATASET_TEACHER,
+    TeacherPlan,
+    filter_plans,
+    plan_metrics,
+    teacher_plans,
+)
+from langgraph_decomp.distill.pipeline import few_shot_messages
+from langgraph_decomp.distill.train import plan_text, sft_rows
+from tests.fakes import RuleChat
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+
+
+def plan(i: int, steps: list[str], question: str | None = None) -> TeacherPlan:
+    return TeacherPlan(id=f"p{i}", question=question or f"Question {i}?", gold="1",
+                       subquestions=steps, status="ok" if steps else "unparsable",
+                       teacher="t")
+
+
+def test_dataset_teacher_uses_the_human_subquestions(tmp_path):
+    plans = teacher_plans(load_examples(str(FIXTURE)), teacher=DATASET_TEACHER,
+                          cache_path=tmp_path / "t.jsonl", show_progress=False)
+    assert plans[1].subquestions == [
+        "How much do 3 pens cost?", "How much do the pens and the notebook cost?"
+    ]
+
+
+def test_killed_teacher_run_resumes_without_asking_again(tmp_path):
+    examples = load_examples(str(FIXTURE))
+    cache = tmp_path / "teacher.jsonl"
+    asked: list[str] = []
+
+    def rule(prompt: str) -> str:
+        asked.append(prompt)
+        if len(asked) == 2:
+            raise KeyboardInterrupt  # the run is killed while asking about question 2
+        return "1. What is step one?\n2. What is step two?"
+
+    with pytest.raises(KeyboardInterrupt):
+        teacher_plans(examples, teacher=RuleChat.by(rule), cache_path=cache,
+                      show_progress=False)
+    assert len(cache.read_text().splitlines()) == 1
+    with cache.open("a") as f:
+        f.write('{"id": "fx-2", "quest')  # a line cut off by the kill is ignored
+    plans = teacher_plans(examples, teacher=RuleChat.by(rule), cache_path=cache,
+                          show_progress=False)
+    assert len(asked) == 4  # questions 2 and 3 asked again; question 1 came from the cache
+    assert [p.id for p in plans] == ["fx-1", "fx-2", "fx-3"]
+    assert all(p.subquestions == ["What is step one?", "What is step two?"] for p in plans)
+
+
+def test_each_filter_rule_drops_what_it_names():
+    plans = [
+        plan(1, ["a?", "b?"]),
+        plan(2, []),                                   # unparsable
+        plan(3, ["a?", "b?"], question="question 1?"),  # duplicate of 1 (case, spaces)
+        plan(4, ["only?"]),                            # too few (min 2)
+        plan(5, [f"s{i}?" for i in range(9)]),         # too many (max 8)
+        plan(6, ["x?", "y?"]),                         # solver misses gold
+        plan(7, ["x?", "z?"]),
+    ]
+    kept, report = filter_plans(plans, min_steps=2, max_steps=8,
+                                solver_check=lambda p: p.id != "p6")
+    assert [p.id for p in kept] == ["p1", "p7"]
+    assert (report.unparsable, report.duplicate, report.too_few_steps, report.too_many_steps,
+            report.solver_wrong, report.kept, report.total) == (1, 1, 1, 1, 1, 2, 7)
+
+
+def test_solver_check_is_asked_only_about_plans_that_passed_the_other_rules():
+    asked = []
+    filter_plans([plan(1, []), plan(2, ["a?"])], solver_check=lambda p: asked.append(p.id) or 1)
+    assert asked == ["p2"]
+
+
+def test_plan_metrics():
+    gold = [["How many apples?", "How many pears?"], ["What is the total?"]]
+    outputs = ["1. How many apples?\n2. How many pears?", "garbage"]
+    m = plan_metrics(outputs, gold)
+    assert m.parse_rate == 0.5 and m.count_within_1 == 0.5  # unparsable never counts
+    assert m.rouge_l_f1 == pytest.approx(0.5)
+    four = "\n".join(f"{i}. What is the total {i}?" for i in range(1, 5))
+    m2 = plan_metrics(["1. How many apples?", four], gold)
+    assert m2.parse_rate == 1.0 and m2.count_within_1 == 0.5  # 4 steps vs 1 gold: off by 3
+    assert 0.3 < m2.rouge_l_f1 < 0.7  # partial overlap, penalized for extra steps
+
+
+def test_sft_rows_use_the_graphs_prompt_and_numbered_plans():
+    rows = sft_rows([plan(1, ["How many?", "How much?"])])
+    assert rows[0]["prompt"][0]["role"] == "system"
+    assert "Question 1?" in rows[0]["prompt"][1]["content"]
+    assert rows[0]["completion"] == [
+        {"role": "assistant", "content": "1. How many?\n2. How much?"}
+    ]
+    assert plan_text(["a", "b"]) == "1. a\n2. b"
+
+
+def test_few_shot_prompt_puts_worked_examples_before_the_question():
+    msgs = few_shot_messages("Target?", [plan(1, ["a?"]), plan(2, ["b?"])], 5)
+    assert [m.type for m in msgs] == ["system", "human", "ai", "human", "ai", "human"]
+    assert "Target?" in msgs[-1].text and msgs[2].text == "1. a?"
+
+
+def test_examples_without_gold_subquestions_have_none():
+    assert Example(id="x", question="q", gold="1").subquestions is None
