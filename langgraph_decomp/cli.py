@@ -63,6 +63,29 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--decomposer-max-tokens", type=int)
     ev.add_argument("--concurrency", type=int, default=1)
     ev.add_argument("--out", default="runs/eval", help="Output directory (resumable).")
+
+    di = sub.add_parser("distill", help="Distil a small local decomposer from a teacher.")
+    di.add_argument("--data", required=True, help="JSONL path or hub id (openai/gsm8k).")
+    di.add_argument("--teacher", default="dataset",
+                    help="'dataset' (the data's own sub-questions) or a model string.")
+    di.add_argument("--student", default=DEFAULT_MODEL,
+                    help="Student: local:smollm2, hf:<hub id | dir | file.gguf>.")
+    di.add_argument("--out", default="runs/distill", help="Output directory (resumable).")
+    di.add_argument("--limit", type=int, help="Use a fixed-seed sample of this many rows.")
+    di.add_argument("--holdout", type=int, default=200, help="Held-out questions for scoring.")
+    di.add_argument("--seed", type=int, default=0)
+    di.add_argument("--base-url", help="OpenAI-compatible endpoint for a teacher model.")
+    di.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
+    di.add_argument("--min-steps", type=int, default=1)
+    di.add_argument("--max-steps-plan", type=int, default=8, help="Drop longer plans.")
+    di.add_argument("--full", action="store_true", help="Full fine-tune instead of LoRA.")
+    di.add_argument("--epochs", type=float, default=1.0)
+    di.add_argument("--train-steps", type=int, default=-1, help="Stop after N steps.")
+    di.add_argument("--lr", type=float, default=5e-4)
+    di.add_argument("--batch-size", type=int, default=8)
+    di.add_argument("--max-length", type=int, default=384)
+    di.add_argument("--no-eval", dest="evaluate", action="store_false")
+    di.add_argument("--eval-batch-size", type=int, default=16)
     return parser
 
 
@@ -167,13 +190,45 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _run_distill(args: argparse.Namespace, console: Console) -> int:
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from langgraph_decomp.distill import TrainConfig, run_distill
+
+    teacher_context = {k: v for k, v in (("base_url", args.base_url),
+                                         ("api_key", args.api_key)) if v}
+    result = run_distill(
+        data=args.data, teacher=args.teacher, student=args.student, out_dir=Path(args.out),
+        holdout=args.holdout, limit=args.limit, seed=args.seed,
+        train=TrainConfig(lora=not args.full, epochs=args.epochs, max_steps=args.train_steps,
+                          learning_rate=args.lr, batch_size=args.batch_size,
+                          max_length=args.max_length, seed=args.seed),
+        teacher_context=teacher_context, min_steps=args.min_steps,
+        max_steps=args.max_steps_plan, evaluate=args.evaluate,
+        eval_batch_size=args.eval_batch_size, log=console.print,
+    )
+    if result.metrics:
+        table = Table(title="Plans on held-out questions (gold: human sub-questions)")
+        for column in ("decomposer", "n", "parse rate", "count within ±1", "ROUGE-L F1",
+                       "mean steps"):
+            table.add_column(column, justify="left" if column == "decomposer" else "right")
+        for label, m in result.metrics.items():
+            table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
+                          f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}")
+        console.print(table)
+    console.print(f"student: {result.student_dir}  ->  --decomposer {result.decomposer}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``langgraph-decomp`` command."""
     args = _parser().parse_args(argv)
     console = Console(stderr=getattr(args, "json", False))
-    if args.command == "eval":
+    if args.command in ("eval", "distill"):
         try:
-            return _run_eval(args, console)
+            return (_run_eval if args.command == "eval" else _run_distill)(args, console)
         except DecompError as e:
             console.print(f"[red]error:[/red] {e}")
             return 2

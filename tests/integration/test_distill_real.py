@@ -1,0 +1,55 @@
+"""Distillation on the real SmolLM2 student, CPU, a few steps: train, merge, save, reload,
+decompose through the graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from langgraph_decomp import build_graph
+from langgraph_decomp.distill import TrainConfig, run_distill
+from tests.fakes import ScriptedChat
+
+pytestmark = pytest.mark.integration
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+
+
+def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path):
+    result = run_distill(
+        data=str(FIXTURE), teacher="dataset", student="local:smollm2", out_dir=tmp_path,
+        holdout=1, seed=0, few_shot=1, eval_batch_size=2,
+        train=TrainConfig(max_steps=2, batch_size=2, max_length=256, logging_steps=1),
+        show_progress=False, log=lambda _: None,
+    )
+    student = Path(result.student_dir)
+    assert (student / "model.safetensors").is_file()
+    assert (student / "chat_template.jinja").is_file() or "chat_template" in (
+        student / "tokenizer_config.json").read_text()
+    assert not list(student.glob("adapter_*"))  # the LoRA adapter is merged in
+    info = json.loads((student / "distill_info.json").read_text())
+    assert info["teacher"] == "dataset" and info["filter"]["kept"] == 2
+    assert info["train"]["examples"] == 2 and info["train"]["train_loss"] > 0
+    assert set(info["held_out_metrics"]) == {"student zero-shot", "student few-shot", "distilled"}
+    assert "held_out_metrics" in (student / "README.md").read_text()
+
+    graph = build_graph(
+        decomposer=result.decomposer,
+        solver=ScriptedChat.of(*["Answer: 1"] * 10, "Final answer: 8"),
+    )
+    out = graph.invoke(
+        {"question": "Tom has 3 apples and buys 5 more. How many apples does he have?"},
+        context={"verify": False, "decomposer_max_tokens": 48, "max_subquestions": 3},
+    )
+    assert out["usage"]["decomposer"]["calls"] == 1
+    assert out["usage"]["decomposer"]["output_tokens"] > 0
+    assert isinstance(out["answer"], str)
+
+
+def test_distill_cli_reports_bad_data_without_a_traceback(tmp_path, capsys):
+    from langgraph_decomp.cli import main
+
+    assert main(["distill", "--data", str(tmp_path / "missing.jsonl"), "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "Data file not found" in capsys.readouterr().out
