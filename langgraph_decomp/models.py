@@ -63,7 +63,7 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
     return path
 
 
-def _local_source(spec: str) -> tuple[str, str | None]:
+def local_source(spec: str) -> tuple[str, str | None]:
     """Turn a local model string into ``(from_pretrained source, gguf file name or None)``."""
     if spec in EMBEDDED_MODELS:
         path = embedded_gguf_path(spec)
@@ -170,7 +170,7 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
     from langchain_huggingface import HuggingFacePipeline
     from transformers import pipeline
 
-    source, gguf_file = _local_source(spec)
+    source, gguf_file = local_source(spec)
     model, tokenizer, lock = _load_weights(source, gguf_file)
     gen: dict[str, Any] = {"max_new_tokens": max_tokens, "return_full_text": False}
     if temperature > 0:
@@ -200,7 +200,7 @@ def generate_local_batch(
 
     if not is_local(spec):
         raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
-    model, tokenizer, lock = _load_weights(*_local_source(spec))
+    model, tokenizer, lock = _load_weights(*local_source(spec))
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     prompts = [
         tokenizer.apply_chat_template(

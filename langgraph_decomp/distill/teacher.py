@@ -14,20 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from langgraph_decomp.context import Context
 from langgraph_decomp.data import Example
 from langgraph_decomp.models import ModelLike, RoleModels, call_model
 from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import parse_plan
+from langgraph_decomp.progress import progress_bar
 
 DATASET_TEACHER = "dataset"
 
@@ -81,10 +74,10 @@ def teacher_plans(
     ctx = Context(**{**(context or {}), "max_subquestions": max_subquestions})
     models = RoleModels(decomposer=teacher)
     todo = [e for e in examples if e.id not in done]
-    with Progress(
-        TextColumn("[bold]teacher"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), disable=not show_progress,
-    ) as progress, cache_path.open("a", encoding="utf-8") as cache:
+    with (
+        progress_bar("teacher", enabled=show_progress) as progress,
+        cache_path.open("a", encoding="utf-8") as cache,
+    ):
         task = progress.add_task("teacher", total=len(todo))
         for example in todo:
             if teacher == DATASET_TEACHER:

@@ -60,9 +60,9 @@ def load_student(spec: str) -> tuple[Any, Any]:
     """A fresh, trainable copy of a student model (GGUF is dequantized)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from langgraph_decomp.models import _local_source
+    from langgraph_decomp.models import local_source
 
-    source, gguf_file = _local_source(spec)
+    source, gguf_file = local_source(spec)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)

@@ -10,20 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from langgraph_decomp.context import DEFAULT_MODEL
 from langgraph_decomp.data import Example
 from langgraph_decomp.eval.checking import is_correct
 from langgraph_decomp.eval.strategies import Strategy
 from langgraph_decomp.models import is_local
+from langgraph_decomp.progress import progress_bar
 
 RESULTS_FILE = "results.jsonl"
 
@@ -139,10 +132,7 @@ async def run_eval(
             new.append(record)
             progress.advance(task)
 
-    with Progress(
-        TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), disable=not show_progress,
-    ) as progress:
+    with progress_bar("eval", enabled=show_progress) as progress:
         task = progress.add_task("eval", total=len(todo))
         await asyncio.gather(*(one(s, e) for s, e in todo))
     return new

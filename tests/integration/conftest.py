@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -27,6 +28,34 @@ def smollm2_gguf() -> Path:
     return embedded_gguf_path()
 
 
+@contextlib.contextmanager
+def serve(cmd: list[str], ready_url: str, log: Path, cwd: Path | None = None) -> Iterator[None]:
+    """Run ``cmd`` until ``ready_url`` answers; stop it afterwards. Fails with its log."""
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+           "LANGSMITH_TRACING": "false"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 120
+        try:
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"{cmd[0]} exited:\n{log.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(ready_url, timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"{cmd[0]} did not start:\n{log.read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def llama_server(smollm2_gguf: Path, tmp_path_factory) -> Iterator[str]:
     """Serve the embedded GGUF with llama-cpp-python's OpenAI-compatible server.
@@ -34,32 +63,12 @@ def llama_server(smollm2_gguf: Path, tmp_path_factory) -> Iterator[str]:
     Yields the base URL (``http://127.0.0.1:PORT/v1``); the model alias is ``smollm2``.
     """
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "llama_server.log"
     cmd = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf),
         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048",
     ]
-    with log.open("wb") as out:
-        env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        base_url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 120
-        try:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"llama_cpp.server exited:\n{log.read_text()[-2000:]}")
-                try:
-                    with urllib.request.urlopen(f"{base_url}/models", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-2000:]}")
-                    time.sleep(0.5)
-            yield base_url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    log = tmp_path_factory.mktemp("server") / "llama_server.log"
+    with serve(cmd, f"{base_url}/models", log):
+        yield base_url

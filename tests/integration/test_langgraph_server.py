@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.fake_openai import FakeOpenAIServer
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, serve
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,32 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def dev_server(tmp_path_factory):
     port = free_port()
-    log = tmp_path_factory.mktemp("langgraph") / "dev.log"
-    env = {**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false"}
     cmd = [str(Path(sys.executable).parent / "langgraph"), "dev", "--host", "127.0.0.1",
            "--port", str(port), "--no-browser", "--no-reload"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        try:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"langgraph dev exited:\n{log.read_text()[-3000:]}")
-                try:
-                    with urllib.request.urlopen(f"{url}/ok", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"langgraph dev did not start:\n{log.read_text()[-3000:]}")
-                    time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("langgraph") / "dev.log"
+    with serve(cmd, f"{url}/ok", log, cwd=ROOT):
+        yield url
 
 
 def test_server_streams_a_run_and_returns_the_answer(dev_server):
