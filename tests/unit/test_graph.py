@@ -228,3 +228,32 @@ def test_per_run_inputs_do_not_leak_into_the_next_run_on_a_thread():
     second = graph.invoke({"question": "What is 1 + 1?"}, config, context={"verify": False})
     assert "Apples cost $1." not in solver.prompts[-1][-1].content
     assert second["decomposed"] is False and second["fallback_reason"] == "no_decomposition"
+
+
+def test_a_failed_run_resumes_from_its_checkpoint_without_repaying_finished_steps():
+    from langgraph_decomp import ModelCallError
+    from tests.fakes import RuleChat
+
+    failing = {"on": True}
+    solver_calls: list[str] = []
+
+    def solve_rule(prompt: str) -> str:
+        solver_calls.append(prompt)
+        if failing["on"] and "Sub-question: How many after eating?" in prompt:
+            raise ConnectionError("solver endpoint went away")
+        return "Final answer: 6" if "Answer the problem" in prompt else "Answer: 8"
+
+    decomposer = ScriptedChat.of(PLAN)
+    graph = build_graph(decomposer=decomposer, solver=RuleChat.by(solve_rule),
+                        checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "resume"}}
+    with pytest.raises(ModelCallError, match="solver endpoint went away"):
+        graph.invoke({"question": QUESTION}, config, context={"verify": False})
+    assert len(solver_calls) == 2  # step 1 done, step 2 failed
+
+    failing["on"] = False
+    out = graph.invoke(None, config, context={"verify": False})  # resume on the same thread
+    assert out["answer"] == "6"
+    assert len(decomposer.prompts) == 1  # the plan was not paid for again
+    assert len(solver_calls) == 4  # only step 2 (again) and the final answer
+    assert "How many apples after buying?" not in solver_calls[2].split("Sub-question:")[1]
