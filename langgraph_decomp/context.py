@@ -57,6 +57,13 @@ class Context:
         metadata={"description": "Plan sub-questions first. False: the solver answers the "
                   "question directly (one-stage, chain of thought allowed)."},
     )
+    dependencies: str = field(
+        default="sequential",
+        metadata={"description": "Which earlier answers a sub-question waits for: "
+                  "'sequential' (all earlier ones, the paper's scheme), 'inferred' (those it "
+                  "refers to, like '#1' or 'step 2'; the rest are solved in parallel) or "
+                  "'independent' (none: all sub-questions in parallel)."},
+    )
     max_subquestions: int = field(
         default=5,
         metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},
@@ -94,6 +101,11 @@ class Context:
 
         if self.max_subquestions < 1:
             raise InvalidInputError("max_subquestions must be >= 1")
+        if self.dependencies not in ("sequential", "inferred", "independent"):
+            raise InvalidInputError(
+                "dependencies must be 'sequential', 'inferred' or 'independent', "
+                f"got {self.dependencies!r}"
+            )
         if self.max_repairs < 0:
             raise InvalidInputError("max_repairs must be >= 0")
         for name in ("decomposer_max_tokens", "solver_max_tokens", "verifier_max_tokens"):

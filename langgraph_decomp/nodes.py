@@ -4,10 +4,11 @@ Each node is a small function ``(state, runtime, *, models) -> update``; ``model
 graph's default model per role) is bound by :func:`langgraph_decomp.build_graph`.
 
 Flow: ``decompose`` plans; ``route`` sends every plan step whose dependencies are answered to
-``solve`` (one ``Send`` each; today each step depends on all earlier ones, the paper's
-two-stage scheme), then the original question itself; ``verify`` is the gate after every
-wave of ``solve`` tasks and, once the question is answered, checks the answer and may send
-it back for a bounded repair; ``aggregate`` writes the output.
+``solve`` (one ``Send`` each, so independent steps run in parallel; by default each step
+depends on all earlier ones, the paper's two-stage scheme), then the original question;
+``verify`` is the gate after every wave of ``solve`` tasks and, once the question is
+answered, checks the answer and may send it back for a bounded repair; ``aggregate`` writes
+the output.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from langgraph_decomp.answers import extract_answer, normalize_number, split_ste
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model
-from langgraph_decomp.parsing import Plan, parse_plan
+from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion
 
 _VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
@@ -80,12 +81,12 @@ def _context_block(context: str | None) -> str:
     return prompts.CONTEXT_BLOCK.format(context=context) if context else ""
 
 
-def _previous_block(plan: list[str], steps: list[StepResult], upto: int) -> str:
+def _previous_block(plan: list[str], steps: list[StepResult], needed: list[int]) -> str:
     answered = {s["index"]: s for s in steps}
     lines = [
         f"{i + 1}. {plan[i]}\n   {answered[i].get('work') or answered[i]['answer']}"
-        for i in range(min(upto, len(plan)))
-        if i in answered
+        for i in needed
+        if i in answered and i < len(plan)
     ]
     return prompts.PREVIOUS_BLOCK.format(previous="\n".join(lines)) if lines else ""
 
@@ -130,6 +131,7 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         "question": question,
         "context": context,
         "plan": plan.subquestions,
+        "depends_on": plan_dependencies(plan.subquestions, ctx.dependencies),  # type: ignore[arg-type]
         "decomposed": bool(plan.subquestions),
         "fallback_reason": None if plan.subquestions else plan.status,
         # A thread may be reused for a new question: start this run's bookkeeping afresh.
@@ -149,10 +151,15 @@ def route(state: State) -> list[Send] | Literal["aggregate"]:
         return "aggregate"
     plan = state.get("plan") or []
     steps = state.get("steps") or []
+    depends_on = state.get("depends_on") or [list(range(i)) for i in range(len(plan))]
     solved = {s["index"] for s in steps}
     pending = [i for i in range(len(plan)) if i not in solved]
-    # Each step depends on every earlier step (sequential two-stage solving).
-    ready = pending[:1] if pending else [len(plan)]
+    # Every pending step whose dependencies are answered runs now, in parallel; the question
+    # itself comes last and sees every answer.
+    # (The first pending step is always ready: dependencies only point to earlier steps.)
+    ready = (
+        [i for i in pending if solved.issuperset(depends_on[i])] if pending else [len(plan)]
+    )
     return [
         Send(
             "solve",
@@ -162,6 +169,7 @@ def route(state: State) -> list[Send] | Literal["aggregate"]:
                 plan=plan,
                 steps=steps,
                 index=i,
+                depends_on=depends_on[i] if i < len(plan) else list(range(len(plan))),
                 feedback=state.get("feedback"),
                 rejected=state.get("rejected"),
             ),
@@ -175,7 +183,7 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
     ctx = run_context(runtime)
     plan, index = task["plan"], task["index"]
     context_block = _context_block(task.get("context"))
-    previous_block = _previous_block(plan, task["steps"], index)
+    previous_block = _previous_block(plan, task["steps"], task["depends_on"])
     if index < len(plan):
         messages = [
             SystemMessage(prompts.SOLVE_SYSTEM),
@@ -252,7 +260,9 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
             prompts.VERIFY_USER.format(
                 context_block=_context_block(state.get("context")),
                 question=state["question"],
-                previous_block=_previous_block(plan, state.get("steps") or [], len(plan)),
+                previous_block=_previous_block(
+                    plan, state.get("steps") or [], list(range(len(plan)))
+                ),
                 answer=extract_answer(draft),
             )
         ),

@@ -16,6 +16,13 @@ from pydantic import BaseModel, Field
 
 from langgraph_decomp.prompts import NO_DECOMPOSITION
 
+Dependencies = Literal["sequential", "inferred", "independent"]
+_REFERENCE = re.compile(
+    r"(?:\#\s*|\b(?:sub[-\s]?questions?|steps?|questions?|answers?(?:\s+(?:to|of))?|q)"
+    r"\s*\#?\s*)(\d{1,2})\b",
+    re.IGNORECASE,
+)
+
 PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable", "skipped"]
 
 _ITEM = re.compile(
@@ -113,3 +120,20 @@ def parse_plan(text: str, max_subquestions: int) -> Plan:
             return Plan(status="no_decomposition")
         return Plan(status="unparsable")
     return Plan(subquestions=subquestions[:max_subquestions])
+
+
+def plan_dependencies(subquestions: list[str], mode: Dependencies) -> list[list[int]]:
+    """Which earlier steps each step needs (0-based indices).
+
+    ``sequential``: every earlier step (the paper's two-stage scheme); ``independent``: none;
+    ``inferred``: the earlier steps a sub-question refers to ("#1", "step 2", "the answer to
+    sub-question 3"), none if it refers to none.
+    """
+    if mode == "sequential":
+        return [list(range(i)) for i in range(len(subquestions))]
+    if mode == "independent":
+        return [[] for _ in subquestions]
+    return [
+        sorted({int(n) - 1 for n in _REFERENCE.findall(q) if 0 < int(n) <= i})
+        for i, q in enumerate(subquestions)
+    ]

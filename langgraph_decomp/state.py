@@ -102,6 +102,8 @@ class State(InputState, OutputState, total=False):
 
     plan: list[str]
     """Parsed sub-questions."""
+    depends_on: list[list[int]]
+    """For each plan step, the earlier steps whose answers it needs."""
     steps: Annotated[list[StepResult], merge_steps]
     """Answers to plan steps, by index."""
     draft: str | None
@@ -123,5 +125,7 @@ class SolveTask(TypedDict):
     plan: list[str]
     steps: list[StepResult]
     index: int
+    depends_on: list[int]
+    """The steps whose answers this task sees."""
     feedback: NotRequired[str | None]
     rejected: NotRequired[str | None]

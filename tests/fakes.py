@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 
@@ -41,7 +41,10 @@ class ScriptedChat(GenericFakeChatModel):
 
 
 class RuleChat(ScriptedChat):
-    """Replies with ``rule(prompt_text)``: for fakes whose answer depends on the question."""
+    """Replies with ``rule(prompt_text)``: for fakes whose answer depends on the question.
+
+    Thread-safe (no shared iterator), so parallel ``solve`` tasks can share one instance.
+    """
 
     rule: Any = None
 
@@ -50,6 +53,19 @@ class RuleChat(ScriptedChat):
         return cls(messages=iter(()), rule=rule)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        self.prompts.append(list(messages))
         text = self.rule("\n".join(str(m.content) for m in messages))
-        self.messages = iter([AIMessage(content=text)])
-        return super()._generate(messages, stop, run_manager, **kwargs)
+        message = AIMessage(
+            content=text,
+            usage_metadata=self.usage_for(messages, text),
+            response_metadata={"model_name": "scripted"},
+        )
+        self.replies.append(message)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs: Any):
+        message = self._generate(messages, stop, run_manager, **kwargs).generations[0].message
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content=message.content, usage_metadata=message.usage_metadata,
+            response_metadata=message.response_metadata,
+        ))
