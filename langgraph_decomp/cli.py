@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--max-length", type=int, default=384)
     di.add_argument("--no-eval", dest="evaluate", action="store_false")
     di.add_argument("--eval-batch-size", type=int, default=16)
+    di.add_argument("--eval-max-tokens", type=int, default=160)
+    di.add_argument("--retrain", action="store_true",
+                    help="Train again even if OUT/student already holds a trained student.")
     return parser
 
 
@@ -207,7 +210,8 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
                           max_length=args.max_length, seed=args.seed),
         teacher_context=teacher_context, min_steps=args.min_steps,
         max_steps=args.max_steps_plan, evaluate=args.evaluate,
-        eval_batch_size=args.eval_batch_size, log=console.print,
+        eval_batch_size=args.eval_batch_size, eval_max_tokens=args.eval_max_tokens,
+        retrain=args.retrain, log=console.print,
     )
     if result.metrics:
         table = Table(title="Plans on held-out questions (gold: human sub-questions)")

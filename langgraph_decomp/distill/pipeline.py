@@ -48,6 +48,7 @@ def evaluate_plans(
     max_subquestions: int = 5,
     max_tokens: int = 160,
     batch_size: int = 16,
+    on_result: Callable[[str, PlanMetrics], None] | None = None,
 ) -> dict[str, PlanMetrics]:
     """Plan metrics per decomposer on held-out questions with gold sub-questions.
 
@@ -64,6 +65,8 @@ def evaluate_plans(
                      for e in held_out]
         outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size)
         results[label] = plan_metrics(outputs, gold, max_subquestions=max_subquestions)
+        if on_result:
+            on_result(label, results[label])
     return results
 
 
@@ -84,6 +87,8 @@ def run_distill(
     few_shot: int = 3,
     evaluate: bool = True,
     eval_batch_size: int = 16,
+    eval_max_tokens: int = 160,
+    retrain: bool = False,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> DistillResult:
@@ -110,16 +115,23 @@ def run_distill(
     student_dir = out_dir / "student"
     card = {"teacher": teacher, "data": data, "seed": seed, "split": {
         "train": len(train_set), "held_out": len(held_out)}, "filter": report.model_dump()}
-    finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card)
+    if retrain or not (student_dir / "distill_info.json").is_file():
+        finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card)
+    else:
+        log(f"{student_dir} is already trained; evaluating it (retrain=True to train again)")
     decomposer = f"hf:{student_dir}"
     metrics: dict[str, PlanMetrics] = {}
     scored = [e for e in held_out if e.subquestions]
     if evaluate and scored:
         metrics = evaluate_plans(
-            {"student zero-shot": student, "student few-shot": student,
-             "distilled": decomposer},
+            {"distilled": decomposer, "student zero-shot": student,
+             "student few-shot": student},
             scored, shots=kept[:few_shot], max_subquestions=train_cfg.max_subquestions,
-            batch_size=eval_batch_size,
+            batch_size=eval_batch_size, max_tokens=eval_max_tokens,
+            on_result=lambda label, m: log(
+                f"{label}: parse {m.parse_rate:.1%}, count within 1 {m.count_within_1:.1%}, "
+                f"ROUGE-L F1 {m.rouge_l_f1:.3f}, mean steps {m.mean_steps:.2f} (n={m.n})"
+            ),
         )
         info = json.loads((student_dir / "distill_info.json").read_text())
         info["held_out_metrics"] = {k: v.model_dump() for k, v in metrics.items()}

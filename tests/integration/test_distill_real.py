@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
 
 
-def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path):
+def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path, monkeypatch):
     result = run_distill(
         data=str(FIXTURE), teacher="dataset", student="local:smollm2", out_dir=tmp_path,
         holdout=1, seed=0, few_shot=1, eval_batch_size=2,
@@ -33,6 +33,18 @@ def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path):
     assert info["train"]["examples"] == 2 and info["train"]["train_loss"] > 0
     assert set(info["held_out_metrics"]) == {"student zero-shot", "student few-shot", "distilled"}
     assert "held_out_metrics" in (student / "README.md").read_text()
+
+    # A rerun on the same directory keeps the trained student instead of training again.
+    import langgraph_decomp.distill.pipeline as pipeline
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(pipeline, "finetune", no_training)
+    again = run_distill(data=str(FIXTURE), teacher="dataset", student="local:smollm2",
+                        out_dir=tmp_path, holdout=1, seed=0, evaluate=False,
+                        show_progress=False, log=lambda _: None)
+    assert again.student_dir == result.student_dir
 
     graph = build_graph(
         decomposer=result.decomposer,
