@@ -13,7 +13,7 @@ from langgraph_decomp.distill import TrainConfig, run_distill
 from tests.fakes import ScriptedChat
 
 pytestmark = pytest.mark.integration
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "socratic_3q.jsonl"
 
 
 def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import pytest
 
 from langgraph_decomp.data import DataError, gsm8k_example, load_examples, split_examples
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "socratic_3q.jsonl"
 
 
 def test_gsm8k_rows_give_question_gold_and_human_subquestions():

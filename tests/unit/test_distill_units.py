@@ -16,7 +16,7 @@ from langgraph_decomp.distill.pipeline import few_shot_messages
 from langgraph_decomp.distill.train import plan_text, sft_rows
 from tests.fakes import RuleChat
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "socratic_3q.jsonl"
 
 
 def plan(i: int, steps: list[str], question: str | None = None) -> TeacherPlan:

@@ -21,7 +21,7 @@ from langgraph_decomp.eval.report import wilson_interval
 from langgraph_decomp.eval.strategies import StrategyError
 from tests.fakes import RuleChat
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "gsm8k_socratic_3.jsonl"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "socratic_3q.jsonl"
 GOLD = {"Tom has 3 apples": "8", "A pen costs $2": "10", "1,200 stickers": "300"}
 
 
