@@ -29,10 +29,10 @@ class RoleUsage(TypedDict):
 
 
 class StepResult(TypedDict):
-    """The answer to plan step ``index`` (``None`` clears it for a repair)."""
+    """The answer to plan step ``index``."""
 
     index: int
-    answer: str | None
+    answer: str
     work: NotRequired[str]
     """The solver's full reply (reasoning included), shown to later steps."""
 
@@ -52,13 +52,10 @@ def add_usage(
 def merge_steps(
     left: list[StepResult] | None, right: list[StepResult] | None
 ) -> list[StepResult]:
-    """Reducer: keep one answer per step index; the newest wins, ``None`` removes it."""
+    """Reducer: keep one answer per step index; the newest wins. (A new run resets the list
+    with ``Overwrite``.)"""
     by_index = {s["index"]: s for s in (left or [])}
-    for step in right or []:
-        if step["answer"] is None:
-            by_index.pop(step["index"], None)
-        else:
-            by_index[step["index"]] = step
+    by_index.update((s["index"], s) for s in right or [])
     return [by_index[i] for i in sorted(by_index)]
 
 
