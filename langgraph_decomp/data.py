@@ -102,10 +102,16 @@ def load_examples(
     if format not in FORMATS:
         raise DataError(f"Unknown format {format!r}; known: {', '.join(FORMATS)}")
     rows = _read_rows(source, split=split, config=config)
-    indices = list(range(len(rows)))
-    if limit is not None and limit < len(rows):
-        indices = sorted(random.Random(seed).sample(indices, limit))
-    return [FORMATS[format](rows[i], i) for i in indices]
+    examples = [FORMATS[format](row, i) for i, row in enumerate(rows)]
+    if limit is not None and limit < len(examples):
+        examples = sample_examples(examples, limit, seed=seed)
+    return examples
+
+
+def sample_examples(examples: list[Example], n: int, *, seed: int = 0) -> list[Example]:
+    """A fixed-seed random sample of ``n`` examples, in their original order."""
+    indices = sorted(random.Random(seed).sample(range(len(examples)), n))
+    return [examples[i] for i in indices]
 
 
 def split_examples(

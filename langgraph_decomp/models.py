@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from langchain_core.caches import InMemoryCache
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -165,6 +166,10 @@ def _local_chat_model_class() -> type[BaseChatModel]:
     return LocalChatModel
 
 
+LOCAL_REPLY_CACHE_SIZE = 256
+"""Replies remembered per greedy local model."""
+
+
 def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> BaseChatModel:
     """A ``ChatHuggingFace``-based chat model over cached local weights."""
     from langchain_huggingface import HuggingFacePipeline
@@ -179,7 +184,10 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
         gen.update(do_sample=False)
     pipe = pipeline("text-generation", model=model, tokenizer=tokenizer, **gen)
     llm = HuggingFacePipeline(pipeline=pipe, model_id=spec)
-    chat = _local_chat_model_class()(llm=llm, tokenizer=tokenizer, model_id=spec)
+    # Greedy local decoding is deterministic: a repeated prompt (the same question planned for
+    # several strategies in an eval) is answered from memory. Sampling is never cached.
+    cache = InMemoryCache(maxsize=LOCAL_REPLY_CACHE_SIZE) if temperature == 0 else False
+    chat = _local_chat_model_class()(llm=llm, tokenizer=tokenizer, model_id=spec, cache=cache)
     chat._lock = lock  # type: ignore[attr-defined]
     return chat
 

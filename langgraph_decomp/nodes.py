@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_config
-from langgraph.runtime import Runtime
+from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Overwrite, Send
 
 from langgraph_decomp import prompts
@@ -146,14 +146,19 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
 
 
 def route(state: State) -> list[Send] | Literal["aggregate"]:
-    """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands."""
+    """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands.
+
+    Only the ``stepwise`` scheme solves plan steps one by one; the one-call schemes
+    (``scaffold``, ``paper``) send the question straight away, with the plan in its prompt.
+    """
     if state.get("draft") is not None:
         return "aggregate"
     plan = state.get("plan") or []
     steps = state.get("steps") or []
     depends_on = state.get("depends_on") or [list(range(i)) for i in range(len(plan))]
     solved = {s["index"] for s in steps}
-    pending = [i for i in range(len(plan)) if i not in solved]
+    stepwise = run_context(get_runtime()).solve_scheme == "stepwise"
+    pending = [i for i in range(len(plan)) if i not in solved] if stepwise else []
     # Every pending step whose dependencies are answered runs now, in parallel; the question
     # itself comes last and sees every answer.
     # (The first pending step is always ready: dependencies only point to earlier steps.)
@@ -175,6 +180,43 @@ def route(state: State) -> list[Send] | Literal["aggregate"]:
             ),
         )
         for i in ready
+    ]
+
+
+def final_messages(
+    question: str,
+    plan: list[str],
+    *,
+    scheme: str,
+    context: str | None = None,
+    previous_block: str = "",
+    feedback_block: str = "",
+) -> list[BaseMessage]:
+    """The solver's prompt for the question itself under a ``Context.solve_scheme``.
+
+    Without a plan every scheme asks the same thing: chain of thought on the question
+    (one-stage). ``scaffold`` adds the plan as hints to that same prompt; ``paper`` asks for
+    the sub-questions' answers in order, then the question's; ``stepwise`` shows the answers
+    already found (``previous_block``).
+    """
+    hints = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(plan))
+    context_block = _context_block(context)
+    if plan and scheme == "paper":
+        return [
+            SystemMessage(prompts.PAPER_SYSTEM),
+            HumanMessage(prompts.PAPER_USER.format(
+                context_block=context_block, question=question, hints=hints,
+                feedback_block=feedback_block,
+            )),
+        ]
+    if plan and scheme == "scaffold":
+        previous_block = prompts.SCAFFOLD_BLOCK.format(hints=hints)
+    return [
+        SystemMessage(prompts.FINAL_SYSTEM),
+        HumanMessage(prompts.FINAL_USER.format(
+            context_block=context_block, question=question, previous_block=previous_block,
+            feedback_block=feedback_block,
+        )),
     ]
 
 
@@ -209,17 +251,10 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
         if feedback
         else ""
     )
-    messages = [
-        SystemMessage(prompts.FINAL_SYSTEM),
-        HumanMessage(
-            prompts.FINAL_USER.format(
-                context_block=context_block,
-                question=task["question"],
-                previous_block=previous_block,
-                feedback_block=feedback_block,
-            )
-        ),
-    ]
+    messages = final_messages(
+        task["question"], plan, scheme=ctx.solve_scheme, context=task.get("context"),
+        previous_block=previous_block, feedback_block=feedback_block,
+    )
     text, usage = call_model("solver", models, ctx, messages, run_name="solve[final]")
     runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
     return {"draft": text.strip(), "usage": usage}

@@ -37,13 +37,32 @@ SOLVE_STEP_USER = (
 PREVIOUS_BLOCK = "Answers so far:\n{previous}\n\n"
 
 FINAL_SYSTEM = (
-    "You are solving a problem. Use the answered sub-questions, if any, and reason briefly in "
-    "plain text (no code). Finish with a line 'Final answer: <answer>'; for a numeric answer "
-    "write only the number there."
+    "You are solving a problem. Use the sub-questions and answers given with it, if any. "
+    "Reason step by step in plain text (no code), one short line per step. Finish with a "
+    "line 'Final answer: <answer>'; for a numeric answer write only the number there."
 )
+"""The solver's prompt for the question itself: one-stage chain of thought, the last call
+of the ``stepwise`` scheme, and the ``scaffold`` scheme (with :data:`SCAFFOLD_BLOCK`)."""
 
 FINAL_USER = (
     "{context_block}Problem: {question}\n\n{previous_block}{feedback_block}Answer the problem."
+)
+
+SCAFFOLD_BLOCK = (
+    "These sub-questions may help you plan; use them only where they help:\n{hints}\n\n"
+)
+"""The plan as hints inside chain of thought (``solve_scheme="scaffold"``)."""
+
+PAPER_SYSTEM = (
+    "You are solving a problem with the help of sub-questions. Answer the sub-questions in "
+    "order, one short line each, then answer the problem. Plain text, no code. Finish with a "
+    "line 'Final answer: <answer>'; for a numeric answer write only the number there."
+)
+"""The paper's two-stage solving prompt, one call (``solve_scheme="paper"``)."""
+
+PAPER_USER = (
+    "{context_block}Problem: {question}\n\nSub-questions:\n{hints}\n\n{feedback_block}"
+    "Answer the sub-questions in order, then the problem."
 )
 
 FEEDBACK_BLOCK = (

@@ -97,7 +97,8 @@ async def run_eval(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
     finished = {(r.id, r.strategy) for r in load_records(path) if r.error is None}
-    todo = [(s, e) for s in strategies for e in examples if (e.id, s.name) not in finished]
+    # Example-major: a run stopped early still compares every strategy on the same questions.
+    todo = [(s, e) for e in examples for s in strategies if (e.id, s.name) not in finished]
     semaphore = asyncio.Semaphore(max(1, concurrency))
     write_lock = asyncio.Lock()
     new: list[Record] = []

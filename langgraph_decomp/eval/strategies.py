@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from langgraph_decomp.context import DEFAULT_MODEL
+from langgraph_decomp.context import DEFAULT_MODEL, Context
 from langgraph_decomp.errors import DecompError
 
 
@@ -33,6 +33,42 @@ STRATEGY_NAMES = (
 )
 
 
+_FIELD_TYPES = {f.name: type(f.default) for f in fields(Context) if f.default is not MISSING}
+_TUNABLE = {name for name, t in _FIELD_TYPES.items() if t in (bool, int, float, str)}
+
+
+def _coerce(key: str, value: str) -> Any:
+    kind = _FIELD_TYPES[key]
+    if kind is bool:
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise StrategyError(f"{key} takes true/false, got {value!r}")
+        return value.lower() in ("true", "1", "yes", "on")
+    try:
+        return kind(value)
+    except ValueError:
+        raise StrategyError(f"{key} takes a {kind.__name__}, got {value!r}") from None
+
+
+def parse_overrides(spec: str) -> tuple[str, dict[str, Any]]:
+    """Split ``"two-stage:distilled+solve_scheme=paper+max_subquestions=3"`` into the base
+    strategy name and typed :class:`Context` overrides."""
+    base, *parts = spec.split("+")
+    overrides: dict[str, Any] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or key not in _TUNABLE:
+            raise StrategyError(
+                f"Bad override {part!r} in {spec!r}: use +field=value with a Context field "
+                f"({', '.join(sorted(_TUNABLE))})"
+            )
+        overrides[key] = _coerce(key, value)
+    try:
+        Context(**overrides)
+    except DecompError as e:
+        raise StrategyError(f"{spec!r}: {e}") from None
+    return base, overrides
+
+
 def make_strategies(
     names: list[str],
     *,
@@ -48,10 +84,15 @@ def make_strategies(
     - ``two-stage:local``: the untrained local decomposer plans.
     - ``two-stage:distilled``: a distilled local decomposer plans (``distilled`` string).
     - ``two-stage:oracle``: the data's human-written sub-questions are the plan.
+
+    Any name takes ``+field=value`` :class:`Context` overrides, so knobs are compared as
+    strategies: ``two-stage:oracle+solve_scheme=paper``, ``one-stage+temperature=0.7``.
     """
     out: list[Strategy] = []
-    for raw in names:
+    for spec in names:
+        raw, overrides = parse_overrides(spec)
         name = "two-stage:teacher" if raw == "two-stage" else raw
+        before = len(out)
         if name == "one-stage":
             out.append(Strategy(name, {"decompose": False}, description="solver answers directly"))
         elif name == "two-stage:teacher":
@@ -71,4 +112,9 @@ def make_strategies(
             raise StrategyError(
                 f"Unknown strategy {raw!r}; known: {', '.join(STRATEGY_NAMES)}, two-stage"
             )
+        if overrides and len(out) > before:
+            made = out[-1]
+            knobs = ", ".join(f"{k}={v}" for k, v in overrides.items())
+            out[-1] = Strategy(spec, {**made.context, **overrides}, made.oracle_plan,
+                               f"{made.description}; {knobs}")
     return out

@@ -69,6 +69,23 @@ def test_strategies_are_configurations_of_one_graph():
         make_strategies(["three-stage"])
 
 
+def test_strategy_overrides_are_typed_context_fields():
+    (s,) = make_strategies(["two-stage:oracle+solve_scheme=paper+max_subquestions=3+verify=off"])
+    assert s.name == "two-stage:oracle+solve_scheme=paper+max_subquestions=3+verify=off"
+    assert s.oracle_plan
+    assert s.context == {"solve_scheme": "paper", "max_subquestions": 3, "verify": False}
+    (t,) = make_strategies(["two-stage+temperature=0.5"], teacher="openai:big")
+    assert t.context == {"decomposer": "openai:big", "temperature": 0.5}
+    with pytest.raises(StrategyError, match="Bad override"):
+        make_strategies(["one-stage+api_key=x"])  # not a tunable knob
+    with pytest.raises(StrategyError, match="Bad override"):
+        make_strategies(["one-stage+solve_scheme"])
+    with pytest.raises(StrategyError, match="int"):
+        make_strategies(["one-stage+max_subquestions=many"])
+    with pytest.raises(StrategyError, match="solve_scheme"):
+        make_strategies(["one-stage+solve_scheme=magic"])
+
+
 def test_hosted_roles_follow_the_model_strings():
     assert hosted_roles({"solver": "openai:x"}) == ["solver", "verifier"]
     assert hosted_roles({"solver": "openai:x", "decomposer": "openai:y"}) == [
@@ -89,14 +106,16 @@ async def test_run_eval_records_resumes_and_reports(tmp_path):
     examples = load_examples(str(FIXTURE))
     solver = oracle_solver()
     graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"), solver=solver)
-    strategies = make_strategies(["one-stage", "two-stage:oracle"])
+    strategies = make_strategies(["one-stage", "two-stage:oracle+solve_scheme=stepwise"])
     new = await run_eval(examples, strategies, graph=graph, base_context={"verify": False},
                          out_dir=tmp_path, show_progress=False)
     assert len(new) == 6 and all(r.correct and r.error is None for r in new)
-    oracle = [r for r in new if r.strategy == "two-stage:oracle"]
+    # Example-major: every strategy on a question before the next question.
+    assert [r.id for r in new][:2] == [examples[0].id] * 2
+    oracle = [r for r in new if r.strategy == "two-stage:oracle+solve_scheme=stepwise"]
     assert [r.n_subquestions for r in oracle] == [1, 2, 1]
     calls = len(solver.prompts)
-    assert calls == 3 + (2 + 3 + 2)  # one-stage: 1 call each; oracle: steps + final
+    assert calls == 3 + (2 + 3 + 2)  # one-stage: 1 call each; stepwise oracle: steps + final
 
     # A rerun skips finished pairs: no new model calls.
     again = await run_eval(examples, strategies, graph=graph, base_context={"verify": False},
@@ -105,7 +124,7 @@ async def test_run_eval_records_resumes_and_reports(tmp_path):
 
     summaries = summarize(load_records(tmp_path / "results.jsonl"), [s.name for s in strategies])
     assert [(s.strategy, s.correct, s.n) for s in summaries] == [
-        ("one-stage", 3, 3), ("two-stage:oracle", 3, 3)
+        ("one-stage", 3, 3), ("two-stage:oracle+solve_scheme=stepwise", 3, 3)
     ]
     assert summaries[0].hosted_in_per_q == 0  # fakes count as local: no hosted model string
     paths = write_reports(summaries, tmp_path)

@@ -7,6 +7,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_decomp import build_graph
 from tests.fakes import ScriptedChat
 
+STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
 QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
 PLAN = "1. How many apples after buying?\n2. How many after eating?"
 
@@ -19,7 +20,7 @@ def two_stage_solver(*extra: str) -> ScriptedChat:
 def test_two_stage_answers_each_subquestion_in_order_then_the_question():
     solver = two_stage_solver("VERDICT: CORRECT\nFEEDBACK: none")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
-        {"question": QUESTION}
+        {"question": QUESTION}, context=STEPWISE
     )
     assert out["decomposed"] is True and out["fallback_reason"] is None
     assert out["subquestions"] == [
@@ -44,7 +45,7 @@ def test_usage_is_summed_per_role():
     solver = two_stage_solver()
     verifier = ScriptedChat.of("VERDICT: CORRECT")
     out = build_graph(decomposer=decomposer, solver=solver, verifier=verifier).invoke(
-        {"question": QUESTION}
+        {"question": QUESTION}, context=STEPWISE
     )
 
     def expected(fake):
@@ -71,7 +72,7 @@ def test_usage_is_summed_per_role():
 def test_unusable_plan_falls_back_to_answering_directly(plan, reason):
     solver = ScriptedChat.of("3+5-2 = 6. Final answer: 6", "VERDICT: CORRECT")
     out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
-        {"question": QUESTION}
+        {"question": QUESTION}, context=STEPWISE
     )
     assert out["decomposed"] is False and out["fallback_reason"] == reason
     assert out["subquestions"] == [] and out["answer"] == "6"
@@ -85,7 +86,7 @@ def test_repair_is_bounded_by_max_repairs(max_repairs):
     solver = ScriptedChat.of("Answer: 8", "Answer: 6", *finals)
     verifier = ScriptedChat.of(*["VERDICT: INCORRECT\nFEEDBACK: recount"] * (max_repairs + 1))
     graph = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier)
-    out = graph.invoke({"question": QUESTION}, context={"max_repairs": max_repairs})
+    out = graph.invoke({"question": QUESTION}, context={**STEPWISE, "max_repairs": max_repairs})
     assert out["repairs"] == max_repairs
     assert out["verified"] is False
     assert out["usage"]["verifier"]["calls"] == max_repairs + 1
@@ -100,7 +101,7 @@ def test_repair_that_passes_stops_early():
     solver = ScriptedChat.of("Answer: 8", "Answer: 6", "Final answer: 7", "Final answer: 6")
     verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: 8-2 is 6", "VERDICT: CORRECT")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
-        {"question": QUESTION}, context={"max_repairs": 5}
+        {"question": QUESTION}, context={**STEPWISE, "max_repairs": 5}
     )
     assert out["answer"] == "6" and out["verified"] is True and out["repairs"] == 1
 
@@ -109,7 +110,7 @@ def test_unreadable_verdict_never_triggers_a_repair():
     solver = two_stage_solver()
     verifier = ScriptedChat.of("hmm, let me think about apples")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
-        {"question": QUESTION}
+        {"question": QUESTION}, context=STEPWISE
     )
     assert out["verified"] is None and out["repairs"] == 0
 
@@ -118,7 +119,7 @@ def test_verification_can_be_turned_off():
     verifier = ScriptedChat.of()
     out = build_graph(
         decomposer=ScriptedChat.of(PLAN), solver=two_stage_solver(), verifier=verifier
-    ).invoke({"question": QUESTION}, context={"verify": False})
+    ).invoke({"question": QUESTION}, context={**STEPWISE, "verify": False})
     assert "verifier" not in out["usage"] and verifier.prompts == []
 
 
@@ -126,7 +127,7 @@ def test_huge_plan_is_capped():
     plan = "\n".join(f"{i}. Sub-question number {i}?" for i in range(1, 201))
     solver = ScriptedChat.of(*[f"Answer: {i}" for i in range(3)], "Final answer: 2")
     out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
-        {"question": QUESTION}, context={"max_subquestions": 3, "verify": False}
+        {"question": QUESTION}, context={**STEPWISE, "max_subquestions": 3, "verify": False}
     )
     assert len(out["subquestions"]) == 3
     assert out["usage"]["solver"]["calls"] == 4
@@ -139,8 +140,10 @@ def test_a_reused_thread_starts_each_question_afresh():
         checkpointer=InMemorySaver(),
     )
     config = {"configurable": {"thread_id": "t1"}}
-    first = graph.invoke({"question": QUESTION}, config, context={"verify": False})
-    second = graph.invoke({"question": "What is 2 + 2?"}, config, context={"verify": False})
+    first = graph.invoke({"question": QUESTION}, config, context={**STEPWISE, "verify": False})
+    second = graph.invoke(
+        {"question": "What is 2 + 2?"}, config, context={**STEPWISE, "verify": False}
+    )
     assert first["usage"]["solver"]["calls"] == 3
     assert second["usage"]["solver"]["calls"] == 1
     assert second["subquestions"] == [] and second["answer"] == "4"
@@ -151,7 +154,7 @@ def test_progress_events_are_streamed():
     events = [
         chunk["event"]
         for chunk in graph.stream(
-            {"question": QUESTION}, context={"verify": False}, stream_mode="custom"
+            {"question": QUESTION}, context={**STEPWISE, "verify": False}, stream_mode="custom"
         )
     ]
     assert events == ["plan", "answer", "answer", "draft"]
@@ -160,14 +163,14 @@ def test_progress_events_are_streamed():
 def test_the_graph_accepts_a_context_text():
     solver = two_stage_solver()
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
-        {"question": QUESTION, "context": "Apples cost $1."}, context={"verify": False}
+        {"question": QUESTION, "context": "Apples cost $1."}, context={**STEPWISE, "verify": False}
     )
     assert all("Apples cost $1." in p[-1].content for p in solver.prompts)
 
 
 async def test_async_invocation_works():
     out = await build_graph(decomposer=ScriptedChat.of(PLAN), solver=two_stage_solver()).ainvoke(
-        {"question": QUESTION}, context={"verify": False}
+        {"question": QUESTION}, context={**STEPWISE, "verify": False}
     )
     assert out["answer"] == "6"
 
@@ -184,7 +187,7 @@ def test_one_stage_skips_the_decomposer():
     decomposer = ScriptedChat.of()
     solver = ScriptedChat.of("3 + 5 - 2 = 6\nFinal answer: 6")
     out = build_graph(decomposer=decomposer, solver=solver).invoke(
-        {"question": QUESTION}, context={"decompose": False, "verify": False}
+        {"question": QUESTION}, context={**STEPWISE, "decompose": False, "verify": False}
     )
     assert decomposer.prompts == [] and "decomposer" not in out["usage"]
     assert out["decomposed"] is False and out["fallback_reason"] == "skipped"
@@ -196,7 +199,7 @@ def test_a_given_plan_replaces_the_decomposer():
     out = build_graph(decomposer=decomposer, solver=two_stage_solver()).invoke(
         {"question": QUESTION,
          "subquestions_given": ["How many after buying?", "And after eating?"]},
-        context={"verify": False},
+        context={**STEPWISE, "verify": False},
     )
     assert decomposer.prompts == []
     assert [s["question"] for s in out["subquestions"]] == [
@@ -223,9 +226,11 @@ def test_per_run_inputs_do_not_leak_into_the_next_run_on_a_thread():
     config = {"configurable": {"thread_id": "t2"}}
     graph.invoke(
         {"question": QUESTION, "context": "Apples cost $1.", "subquestions_given": ["How many?"]},
-        config, context={"verify": False},
+        config, context={**STEPWISE, "verify": False},
     )
-    second = graph.invoke({"question": "What is 1 + 1?"}, config, context={"verify": False})
+    second = graph.invoke(
+        {"question": "What is 1 + 1?"}, config, context={**STEPWISE, "verify": False}
+    )
     assert "Apples cost $1." not in solver.prompts[-1][-1].content
     assert second["decomposed"] is False and second["fallback_reason"] == "no_decomposition"
 
@@ -248,12 +253,68 @@ def test_a_failed_run_resumes_from_its_checkpoint_without_repaying_finished_step
                         checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "resume"}}
     with pytest.raises(ModelCallError, match="solver endpoint went away"):
-        graph.invoke({"question": QUESTION}, config, context={"verify": False})
+        graph.invoke({"question": QUESTION}, config, context={**STEPWISE, "verify": False})
     assert len(solver_calls) == 2  # step 1 done, step 2 failed
 
     failing["on"] = False
-    out = graph.invoke(None, config, context={"verify": False})  # resume on the same thread
+    # Resume on the same thread.
+    out = graph.invoke(None, config, context={**STEPWISE, "verify": False})
     assert out["answer"] == "6"
     assert len(decomposer.prompts) == 1  # the plan was not paid for again
     assert len(solver_calls) == 4  # only step 2 (again) and the final answer
     assert "How many apples after buying?" not in solver_calls[2].split("Sub-question:")[1]
+
+
+@pytest.mark.parametrize("scheme", ["scaffold", "paper"])
+def test_one_call_schemes_put_the_plan_in_a_single_solver_prompt(scheme):
+    solver = ScriptedChat.of("3 + 5 = 8\n8 - 2 = 6\nFinal answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": scheme, "verify": False}
+    )
+    assert out["answer"] == "6" and out["decomposed"] is True
+    assert out["usage"]["solver"]["calls"] == 1
+    assert [s["question"] for s in out["subquestions"]] == [
+        "How many apples after buying?", "How many after eating?"
+    ]
+    prompt = solver.prompts[0][-1].content
+    assert "1. How many apples after buying?\n2. How many after eating?" in prompt
+    system = solver.prompts[0][0].content
+    assert ("in order" in system) is (scheme == "paper")
+
+
+def test_scaffold_is_one_stage_chain_of_thought_plus_the_hints():
+    one = ScriptedChat.of("Final answer: 6")
+    two = ScriptedChat.of("Final answer: 6")
+    build_graph(decomposer=ScriptedChat.of(PLAN), solver=one).invoke(
+        {"question": QUESTION}, context={"decompose": False, "verify": False}
+    )
+    build_graph(decomposer=ScriptedChat.of(PLAN), solver=two).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "scaffold", "verify": False}
+    )
+    plain, hinted = one.prompts[0], two.prompts[0]
+    assert plain[0].content == hinted[0].content  # same system prompt
+    assert "may help" in hinted[-1].content and "may help" not in plain[-1].content
+    assert hinted[-1].content.replace(
+        "These sub-questions may help you plan; use them only where they help:\n"
+        "1. How many apples after buying?\n2. How many after eating?\n\n", ""
+    ) == plain[-1].content
+
+
+def test_a_repair_in_a_one_call_scheme_re_asks_with_the_plan_and_the_feedback():
+    solver = ScriptedChat.of("Final answer: 7", "Final answer: 6")
+    verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: 8-2 is 6", "VERDICT: CORRECT")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "scaffold"}
+    )
+    assert out["answer"] == "6" and out["repairs"] == 1 and out["verified"] is True
+    repair = solver.prompts[1][-1].content
+    assert "8-2 is 6" in repair and "How many after eating?" in repair
+
+
+def test_unknown_solve_scheme_is_a_typed_error():
+    from langgraph_decomp import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="solve_scheme"):
+        build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of()).invoke(
+            {"question": QUESTION}, context={"solve_scheme": "magic"}
+        )

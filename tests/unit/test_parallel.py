@@ -9,6 +9,7 @@ from langgraph_decomp import InvalidInputError, build_graph
 from langgraph_decomp.parsing import plan_dependencies
 from tests.fakes import RuleChat, ScriptedChat
 
+STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
 QUESTION = "Pens cost $2, pencils $1. How much for 3 pens and 4 pencils?"
 PLAN = (
     "1. How much do 3 pens cost?\n2. How much do 4 pencils cost?\n"
@@ -47,7 +48,7 @@ def waves(graph, mode):
     """Which steps ran in each wave of solve tasks (waves are split by the verify gate)."""
     out, current = [], []
     for chunk in graph.stream({"question": QUESTION}, stream_mode="updates",
-                              context={"verify": False, "dependencies": mode}):
+                              context={**STEPWISE, "verify": False, "dependencies": mode}):
         if "solve" in chunk and chunk["solve"].get("steps"):
             current.append(chunk["solve"]["steps"][0]["index"])
         elif "verify" in chunk and current:
@@ -68,7 +69,7 @@ def test_ready_steps_run_together_and_dependent_ones_wait(mode, expected):
 def test_parallel_results_land_on_the_right_subquestion_and_only_needed_answers_are_shown():
     solver = RuleChat.by(answer_by_subquestion)
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
-        {"question": QUESTION}, context={"verify": False, "dependencies": "inferred"}
+        {"question": QUESTION}, context={**STEPWISE, "verify": False, "dependencies": "inferred"}
     )
     assert [s["answer"] for s in out["subquestions"]] == ["6", "4", "10"]
     prompts = {p[-1].content.split("Sub-question:")[-1].strip(): p[-1].content
@@ -92,7 +93,7 @@ def test_independent_steps_really_overlap_in_time():
         return answer_by_subquestion(prompt)
 
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=RuleChat.by(slow)).invoke(
-        {"question": QUESTION}, context={"verify": False, "dependencies": "independent"}
+        {"question": QUESTION}, context={**STEPWISE, "verify": False, "dependencies": "independent"}
     )
     assert peak[0] == 3
 
@@ -100,5 +101,5 @@ def test_independent_steps_really_overlap_in_time():
 def test_unknown_dependency_mode_is_a_typed_error():
     with pytest.raises(InvalidInputError, match="dependencies"):
         build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of()).invoke(
-            {"question": QUESTION}, context={"dependencies": "magic"}
+            {"question": QUESTION}, context={**STEPWISE, "dependencies": "magic"}
         )
