@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--base-url", help="OpenAI-compatible endpoint for a teacher model.")
     di.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
     di.add_argument("--min-steps", type=int, default=1)
-    di.add_argument("--max-steps-plan", type=int, default=8, help="Drop longer plans.")
+    di.add_argument("--max-steps-plan", type=int,
+                    help="Drop longer plans (default: the prompt's cap, 5).")
     di.add_argument("--full", action="store_true", help="Full fine-tune instead of LoRA.")
     di.add_argument("--epochs", type=float, default=1.0)
     di.add_argument("--train-steps", type=int, default=-1, help="Stop after N steps.")

