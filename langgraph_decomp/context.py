@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-SOLVE_SCHEMES = ("scaffold", "stepwise", "paper")
+SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote")
 """Values of :attr:`Context.solve_scheme`."""
 
 MAX_SAMPLES = 32
@@ -65,11 +65,13 @@ class Context:
     )
     solve_scheme: str = field(
         default="scaffold",
-        metadata={"description": "How the solver uses the plan: 'scaffold' (one call: chain of "
-                  "thought on the question, the sub-questions given as hints; measured best, "
-                  "see README), 'stepwise' (one call per sub-question, each with its own short "
-                  "reasoning, then the question) or 'paper' (one call: answer the "
-                  "sub-questions in order, then the question, as in Wu et al. 2024)."},
+        metadata={"description": "How the solver uses the plan: 'scaffold' (one call: chain "
+                  "of thought on the question, the sub-questions given as hints), 'stepwise' "
+                  "(one call per sub-question, each with its own short reasoning, then the "
+                  "question), 'paper' (one call: answer the sub-questions in order, then the "
+                  "question, as in Wu et al. 2024) or 'vote' (chain of thought without and "
+                  "with the hints, plus 'paper' when they disagree; majority answer, ties to "
+                  "plain chain of thought)."},
     )
     dependencies: str = field(
         default="sequential",

@@ -257,6 +257,43 @@ def sample_and_vote(
     return first_text[winner(votes)], usage
 
 
+VOTE_ORDER = ("one-stage", "scaffold", "paper")
+"""The ``vote`` scheme's candidates, in call order; a tie goes to the earliest."""
+
+
+def vote_over_schemes(
+    models: RoleModels,
+    ctx: Context,
+    question: str,
+    plan: list[str],
+    *,
+    context: str | None = None,
+    feedback_block: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """The ``vote`` scheme: chain of thought without the plan, then with it as hints
+    (``scaffold``), then the paper's prompt only if those two disagree; majority answer,
+    ties to the plain chain of thought. Two solver calls when the first two agree, three
+    otherwise."""
+    votes: Counter[str] = Counter()
+    first_text: dict[str, str] = {}
+    usage: dict[str, Any] = {}
+    for k, scheme in enumerate(VOTE_ORDER):
+        messages = final_messages(
+            question, [] if scheme == "one-stage" else plan, scheme=scheme, context=context,
+            feedback_block=feedback_block,
+        )
+        text, used = sample_and_vote(
+            models, ctx, messages, run_name=f"solve[final][{scheme}]", answer_of=extract_answer
+        )
+        usage = add_usage(usage, used)  # type: ignore[arg-type]
+        key = vote_key(extract_answer(text))
+        votes[key] += 1
+        first_text.setdefault(key, text)
+        if is_decided(votes, len(VOTE_ORDER) - k - 1):
+            break
+    return first_text[winner(votes)], usage
+
+
 def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
     """Answer one sub-question (``index < len(plan)``) or the question itself."""
     ctx = run_context(runtime)
@@ -291,13 +328,19 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
         if feedback
         else ""
     )
-    messages = final_messages(
-        task["question"], plan, scheme=ctx.solve_scheme, context=task.get("context"),
-        previous_block=previous_block, feedback_block=feedback_block,
-    )
-    text, usage = sample_and_vote(
-        models, ctx, messages, run_name="solve[final]", answer_of=extract_answer
-    )
+    if plan and ctx.solve_scheme == "vote":
+        text, usage = vote_over_schemes(
+            models, ctx, task["question"], plan, context=task.get("context"),
+            feedback_block=feedback_block,
+        )
+    else:
+        messages = final_messages(
+            task["question"], plan, scheme=ctx.solve_scheme, context=task.get("context"),
+            previous_block=previous_block, feedback_block=feedback_block,
+        )
+        text, usage = sample_and_vote(
+            models, ctx, messages, run_name="solve[final]", answer_of=extract_answer
+        )
     runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
     return {"draft": text.strip(), "usage": usage}
 

@@ -318,3 +318,26 @@ def test_unknown_solve_scheme_is_a_typed_error():
         build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of()).invoke(
             {"question": QUESTION}, context={"solve_scheme": "magic"}
         )
+
+
+def test_vote_scheme_stops_after_two_calls_when_with_and_without_hints_agree():
+    solver = ScriptedChat.of("Final answer: 6", "6 it is\nFinal answer: 6.00")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "vote", "verify": False}
+    )
+    assert out["answer"] == "6" and out["usage"]["solver"]["calls"] == 2
+    plain, hinted = (p[-1].content for p in solver.prompts)
+    assert "may help" not in plain and "may help" in hinted
+
+
+@pytest.mark.parametrize(
+    ("paper_reply", "expected"),
+    [("Final answer: 8", "8"), ("Final answer: 9", "7")],  # majority; else plain CoT wins
+)
+def test_vote_scheme_breaks_a_disagreement_with_the_paper_prompt(paper_reply, expected):
+    solver = ScriptedChat.of("Final answer: 7", "Final answer: 8", paper_reply)
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "vote", "verify": False}
+    )
+    assert out["answer"] == expected and out["usage"]["solver"]["calls"] == 3
+    assert "in order" in solver.prompts[2][0].content  # the third call is the paper's prompt
