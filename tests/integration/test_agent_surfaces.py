@@ -19,10 +19,16 @@ PLAN = "1. How much is one pen?\n2. How much are 3 pens?"
 QUESTION = "A pen costs 2 dollars. How much do 3 pens cost?"
 
 
-def scripted_graph(**kwargs: Any):
+STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
+
+
+def scripted_graph(*, stepwise: bool = False, **kwargs: Any):
+    """A graph with scripted models: the default scheme needs one solver reply, the
+    stepwise scheme one per sub-question plus one for the question."""
+    replies = ("Answer: 2", "2 * 3 = 6\nAnswer: 6") if stepwise else ()
     return build_graph(
         decomposer=ScriptedChat.of(PLAN),
-        solver=ScriptedChat.of("Answer: 2", "2 * 3 = 6\nAnswer: 6", "Final answer: 6"),
+        solver=ScriptedChat.of(*replies, "2 * 3 = 6\nFinal answer: 6"),
         **kwargs,
     )
 
@@ -35,9 +41,11 @@ def test_compiled_graph_works_as_a_subgraph_node_with_its_public_schema():
         note: str
 
     parent = StateGraph(Parent)
-    parent.add_node("reason", scripted_graph())
+    parent.add_node("reason", scripted_graph(stepwise=True))
     parent.add_edge(START, "reason")
-    out = parent.compile().invoke({"question": QUESTION, "note": "kept"}, context={"verify": False})
+    out = parent.compile().invoke(
+        {"question": QUESTION, "note": "kept"}, context={"verify": False, **STEPWISE}
+    )
     assert out["answer"] == "6" and out["note"] == "kept"
     assert [s["answer"] for s in out["subquestions"]] == ["2", "6"]
     assert "plan" not in out and "steps" not in out  # internal state stays inside
@@ -63,7 +71,7 @@ def test_tool_has_a_clear_schema_and_returns_the_answer_with_an_artifact():
         {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"question": QUESTION}}
     )
     assert isinstance(msg, ToolMessage) and "Final answer: 6" in msg.content
-    assert msg.artifact["usage"]["solver"]["calls"] == 3
+    assert msg.artifact["usage"]["solver"]["calls"] == 1  # default scheme: one call
 
 
 def test_prebuilt_agent_calls_the_tool_in_a_real_round_trip():
@@ -116,18 +124,22 @@ class RunRecorder(BaseCallbackHandler):
             self.roots.append({"name": kw.get("name"), "metadata": metadata or {}})
 
 
-def test_traces_carry_run_names_role_tags_and_model_metadata():
+@pytest.mark.parametrize(
+    ("scheme", "solve_names"),
+    [("scaffold", ["solve[final]"]), ("stepwise", ["solve[1]", "solve[2]", "solve[final]"])],
+)
+def test_traces_carry_run_names_role_tags_and_model_metadata(scheme, solve_names):
     recorder = RunRecorder()
-    graph = build_graph(
-        decomposer=ScriptedChat.of(PLAN),
-        solver=ScriptedChat.of("Answer: 2", "Answer: 6", "Final answer: 6"),
-        verifier=ScriptedChat.of("VERDICT: CORRECT"),
+    graph = scripted_graph(
+        stepwise=scheme == "stepwise", verifier=ScriptedChat.of("VERDICT: CORRECT")
     )
-    graph.invoke({"question": QUESTION}, {"callbacks": [recorder]})
+    graph.invoke(
+        {"question": QUESTION}, {"callbacks": [recorder]}, context={"solve_scheme": scheme}
+    )
     names = [r["name"] for r in recorder.runs]
-    assert names == ["decompose", "solve[1]", "solve[2]", "solve[final]", "verify"]
+    assert names == ["decompose", *solve_names, "verify"]
     roles = [next(t for t in r["tags"] if t.startswith("role:")) for r in recorder.runs]
-    assert roles == ["role:decomposer"] + ["role:solver"] * 3 + ["role:verifier"]
+    assert roles == ["role:decomposer"] + ["role:solver"] * len(solve_names) + ["role:verifier"]
     assert all(r["metadata"]["model"].startswith("ScriptedChat") for r in recorder.runs)
     assert all(r["metadata"]["langgraph_node"] in ("decompose", "solve", "verify")
                for r in recorder.runs)
