@@ -84,6 +84,12 @@ class Context:
         default=5,
         metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},
     )
+    min_subquestions: int = field(
+        default=1,
+        metadata={"description": "Adaptive skip: a plan with fewer sub-questions is dropped "
+                  "and the question answered directly (fallback_reason 'too_short'); a "
+                  "one-step plan mostly restates the question. 1 keeps every plan."},
+    )
     verify: bool = field(
         default=True,
         metadata={"description": "Ask the verifier to check the final answer."},
@@ -127,6 +133,8 @@ class Context:
 
         if self.max_subquestions < 1:
             raise InvalidInputError("max_subquestions must be >= 1")
+        if not 1 <= self.min_subquestions <= self.max_subquestions:
+            raise InvalidInputError("min_subquestions must be between 1 and max_subquestions")
         if self.dependencies not in ("sequential", "inferred", "independent"):
             raise InvalidInputError(
                 "dependencies must be 'sequential', 'inferred' or 'independent', "

@@ -128,6 +128,8 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
     ctx = run_context(runtime)
     question, context = validate_input(state, ctx)  # before any model is loaded
     plan, usage = _plan(state, ctx, models, question, context)
+    if 0 < len(plan.subquestions) < ctx.min_subquestions:
+        plan = Plan(status="too_short")  # adaptive skip: answer one-stage
     runtime.stream_writer(
         {"event": "plan", "subquestions": plan.subquestions, "status": plan.status}
     )

@@ -23,7 +23,7 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 
-PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable", "skipped"]
+PlanStatus = Literal["ok", "no_decomposition", "empty", "unparsable", "skipped", "too_short"]
 
 _ITEM = re.compile(
     r"""^\s*(?:

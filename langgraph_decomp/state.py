@@ -86,7 +86,8 @@ class OutputState(TypedDict):
     """Whether the question was split into sub-questions."""
     fallback_reason: str | None
     """Why the graph answered directly: ``"no_decomposition"`` (the decomposer said so),
-    ``"empty"`` (it wrote nothing), ``"unparsable"``, or ``"skipped"`` (``Context.decompose``
+    ``"empty"`` (it wrote nothing), ``"unparsable"``, ``"too_short"`` (fewer sub-questions
+    than ``Context.min_subquestions``: adaptive skip) or ``"skipped"`` (``Context.decompose``
     is off); ``None`` when it decomposed."""
     verified: bool | None
     """The verifier's last verdict; ``None`` when verification was off or inconclusive."""

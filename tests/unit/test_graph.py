@@ -341,3 +341,24 @@ def test_vote_scheme_breaks_a_disagreement_with_the_paper_prompt(paper_reply, ex
     )
     assert out["answer"] == expected and out["usage"]["solver"]["calls"] == 3
     assert "in order" in solver.prompts[2][0].content  # the third call is the paper's prompt
+
+
+@pytest.mark.parametrize(("plan", "decomposed"), [("1. What is 3 + 5 - 2?", False), (PLAN, True)])
+def test_adaptive_skip_answers_short_plans_directly_and_says_so(plan, decomposed):
+    solver = ScriptedChat.of("Final answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
+        {"question": QUESTION}, context={"min_subquestions": 2, "verify": False}
+    )
+    assert out["answer"] == "6" and out["decomposed"] is decomposed
+    assert out["fallback_reason"] == (None if decomposed else "too_short")
+    assert ("may help" in solver.prompts[0][-1].content) is decomposed
+    assert out["usage"]["solver"]["calls"] == 1
+
+
+def test_min_subquestions_is_bounded_by_the_cap():
+    from langgraph_decomp import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="min_subquestions"):
+        build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of()).invoke(
+            {"question": QUESTION}, context={"min_subquestions": 9}
+        )
