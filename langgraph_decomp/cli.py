@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     if args.json:
         keys = ("answer", "numeric_answer", "subquestions", "usage", "decomposed",
-                "fallback_reason", "verified", "repairs")
+                "fallback_reason", "verified", "repairs", "stopped")
         print(json.dumps({k: result.get(k) for k in keys}, indent=2))
     else:
         _print_result(result, console)

@@ -14,6 +14,9 @@ from typing import Any
 SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote")
 """Values of :attr:`Context.solve_scheme`."""
 
+MAX_RETRIES = 10
+"""Upper bound on :attr:`Context.max_retries`."""
+
 MAX_SAMPLES = 32
 """Upper bound on :attr:`Context.n_samples` (each sample is a paid solver call)."""
 
@@ -57,6 +60,12 @@ class Context:
     request_timeout: float = field(
         default=120.0,
         metadata={"description": "Seconds before a call to a hosted model times out."},
+    )
+    max_retries: int = field(
+        default=2,
+        metadata={"description": "Retries of a hosted call after a timeout, 429 or 5xx, with "
+                  "the provider client's exponential backoff; then a ModelCallError naming "
+                  f"the role and model. At most {MAX_RETRIES}."},
     )
     decompose: bool = field(
         default=True,
@@ -108,6 +117,21 @@ class Context:
         default=0.7,
         metadata={"description": "Temperature of the solver samples when `n_samples` > 1."},
     )
+    max_calls: int | None = field(
+        default=None,
+        metadata={"description": "Budget: model calls per run (all roles). Once spent, the "
+                  "run stops with its best partial answer and `stopped` says why."},
+    )
+    max_hosted_tokens: int | None = field(
+        default=None,
+        metadata={"description": "Budget: input + output tokens per run of the roles on "
+                  "hosted (non-local) models. Checked between calls."},
+    )
+    deadline_s: float | None = field(
+        default=None,
+        metadata={"description": "Budget: seconds since the run started; no new model call "
+                  "starts after it."},
+    )
     decomposer_max_tokens: int = field(
         default=192, metadata={"description": "Generation cap for the decomposer."}
     )
@@ -147,6 +171,12 @@ class Context:
             )
         if not 1 <= self.n_samples <= MAX_SAMPLES:
             raise InvalidInputError(f"n_samples must be between 1 and {MAX_SAMPLES}")
+        if not 0 <= self.max_retries <= MAX_RETRIES:
+            raise InvalidInputError(f"max_retries must be between 0 and {MAX_RETRIES}")
+        for name in ("max_calls", "max_hosted_tokens", "deadline_s"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise InvalidInputError(f"{name} must be > 0 (or None for no limit)")
         if self.max_repairs < 0:
             raise InvalidInputError("max_repairs must be >= 0")
         for name in ("decomposer_max_tokens", "solver_max_tokens", "verifier_max_tokens"):

@@ -240,12 +240,13 @@ def generate_local_batch(
 
 def _hosted_chat_model(
     spec: str, *, max_tokens: int, temperature: float, base_url: str | None,
-    api_key: str | None, timeout: float,
+    api_key: str | None, timeout: float, max_retries: int,
 ) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
     kwargs: dict[str, Any] = {
         "temperature": temperature, "max_tokens": max_tokens, "timeout": timeout,
+        "max_retries": max_retries,
     }
     if base_url:
         kwargs["base_url"] = base_url
@@ -288,6 +289,7 @@ def load_chat_model(
     base_url: str | None = None,
     api_key: str | None = None,
     timeout: float = 120.0,
+    max_retries: int = 2,
 ) -> BaseChatModel:
     """Return a chat model for a model string, cached per string and options.
 
@@ -301,7 +303,7 @@ def load_chat_model(
         return _local_chat_model(spec, max_tokens=max_tokens, temperature=temperature)
     return _hosted_chat_model(
         spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
-        api_key=api_key, timeout=timeout,
+        api_key=api_key, timeout=timeout, max_retries=max_retries,
     )
 
 
@@ -341,6 +343,7 @@ class RoleModels:
                 base_url=ctx.base_url,
                 api_key=ctx.api_key,
                 timeout=ctx.request_timeout,
+                max_retries=ctx.max_retries,
             )
         except ModelConfigError as e:
             raise ModelConfigError(f"[{role}] {e}", role=role, model=label) from e.__cause__

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +28,7 @@ from langgraph.types import Overwrite, Send
 
 from langgraph_decomp import prompts
 from langgraph_decomp.answers import extract_answer, normalize_number, split_step_answer
+from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model
@@ -126,6 +128,7 @@ def _plan(
 def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
     """Validate the input, then plan: ask the decomposer (or take the given plan)."""
     ctx = run_context(runtime)
+    started_at = time.time()
     question, context = validate_input(state, ctx)  # before any model is loaded
     plan, usage = _plan(state, ctx, models, question, context)
     if 0 < len(plan.subquestions) < ctx.min_subquestions:
@@ -148,11 +151,14 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         "rejected": None,
         "verified": None,
         "repairs": 0,
+        "stopped": None,
+        "started_at": started_at,
     }
 
 
-def route(state: State) -> list[Send] | Literal["aggregate"]:
-    """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands.
+def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregate"]:
+    """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands
+    or the run's budget is spent.
 
     Only the ``stepwise`` scheme solves plan steps one by one; the one-call schemes
     (``scaffold``, ``paper``) send the question straight away, with the plan in its prompt.
@@ -163,7 +169,10 @@ def route(state: State) -> list[Send] | Literal["aggregate"]:
     steps = state.get("steps") or []
     depends_on = state.get("depends_on") or [list(range(i)) for i in range(len(plan))]
     solved = {s["index"] for s in steps}
-    stepwise = run_context(get_runtime()).solve_scheme == "stepwise"
+    ctx = run_context(get_runtime())
+    if budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
+        return "aggregate"
+    stepwise = ctx.solve_scheme == "stepwise"
     pending = [i for i in range(len(plan)) if i not in solved] if stepwise else []
     # Every pending step whose dependencies are answered runs now, in parallel; the question
     # itself comes last and sees every answer.
@@ -375,6 +384,8 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
     ctx = run_context(runtime)
     if draft is None or not ctx.verify:
         return {}
+    if stopped := budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
+        return {"stopped": f"{stopped}; answer not verified"}
     plan = state.get("plan") or []
     messages = [
         SystemMessage(prompts.VERIFY_SYSTEM),
@@ -401,11 +412,23 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
     return update
 
 
-def aggregate(state: State) -> dict[str, Any]:
-    """Write the final answer, its numeric form and the answered sub-questions."""
-    answer = extract_answer(state.get("draft") or "")
+def aggregate(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+    """Write the final answer, its numeric form and the answered sub-questions.
+
+    Without an answer to the question the budget was spent: the best partial answer is the
+    last rejected answer, else the last sub-answer, and ``stopped`` says which budget.
+    """
     plan = state.get("plan") or []
     answered = {s["index"]: s["answer"] for s in state.get("steps") or []}
+    draft = state.get("draft")
+    stopped = state.get("stopped")
+    if draft is not None:
+        answer = extract_answer(draft)
+    else:
+        answer = state.get("rejected") or (answered[max(answered)] if answered else "")
+        stopped = budget_spent(
+            state.get("usage"), state.get("started_at"), models, run_context(runtime)
+        ) or "budget spent"
     subquestions: list[SubQuestion] = [
         {"question": q, "answer": answered.get(i) or ""} for i, q in enumerate(plan)
     ]
@@ -415,6 +438,7 @@ def aggregate(state: State) -> dict[str, Any]:
         "subquestions": subquestions,
         "verified": state.get("verified"),
         "repairs": state.get("repairs") or 0,
+        "stopped": stopped,
         # Per-run inputs must not leak into the next run on the same thread.
         "context": "",
         "subquestions_given": None,

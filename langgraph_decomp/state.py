@@ -93,6 +93,9 @@ class OutputState(TypedDict):
     """The verifier's last verdict; ``None`` when verification was off or inconclusive."""
     repairs: int
     """How many repair rounds ran (at most ``Context.max_repairs``)."""
+    stopped: str | None
+    """Why the run stopped early (a ``Context`` budget: ``max_calls``, ``max_hosted_tokens``,
+    ``deadline_s``) with a partial answer; ``None`` when it finished."""
 
 
 class State(InputState, OutputState, total=False):
@@ -110,6 +113,8 @@ class State(InputState, OutputState, total=False):
     """The verifier's feedback on a rejected draft, for the repair round."""
     rejected: str | None
     """The draft the verifier rejected."""
+    started_at: float
+    """When the run started (``time.time()``), for ``Context.deadline_s``."""
 
 
 class SolveTask(TypedDict):

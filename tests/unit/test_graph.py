@@ -36,7 +36,7 @@ def test_two_stage_answers_each_subquestion_in_order_then_the_question():
     assert "8 - 2 = 6" in final and "How many apples after buying?" in final
     assert set(out) == {
         "answer", "numeric_answer", "subquestions", "usage", "decomposed", "fallback_reason",
-        "verified", "repairs",
+        "verified", "repairs", "stopped",
     }
 
 

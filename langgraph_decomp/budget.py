@@ -1,0 +1,51 @@
+"""Per-run budget: hosted tokens, model calls and a deadline.
+
+The budget is checked between model calls (a call in flight finishes). Once it is spent the
+graph stops asking models, answers with the best it has (the answer to the question, else
+the last rejected answer, else the last sub-answer) and says why in ``stopped``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from langgraph_decomp.context import Context
+from langgraph_decomp.models import RoleModels, is_local
+from langgraph_decomp.state import ROLES, RoleUsage
+
+
+def hosted_tokens(usage: Mapping[str, RoleUsage], models: RoleModels, ctx: Context) -> int:
+    """Input plus output tokens of the roles whose model is not a local one."""
+    total = 0
+    for role in ROLES:
+        choice = models.pick(role, ctx)  # type: ignore[arg-type]
+        if isinstance(choice, str) and is_local(choice):
+            continue
+        spent = usage.get(role)
+        if spent:
+            total += spent["input_tokens"] + spent["output_tokens"]
+    return total
+
+
+def budget_spent(
+    usage: Mapping[str, RoleUsage] | None,
+    started_at: float | None,
+    models: RoleModels,
+    ctx: Context,
+) -> str | None:
+    """Why the run must stop now (``"max_calls=4 reached"``), or ``None`` to go on."""
+    usage = usage or {}
+    if ctx.max_calls is not None:
+        calls = sum(u["calls"] for u in usage.values())
+        if calls >= ctx.max_calls:
+            return f"max_calls={ctx.max_calls} reached ({calls} calls)"
+    if ctx.max_hosted_tokens is not None:
+        tokens = hosted_tokens(usage, models, ctx)
+        if tokens >= ctx.max_hosted_tokens:
+            return f"max_hosted_tokens={ctx.max_hosted_tokens} reached ({tokens} tokens)"
+    if ctx.deadline_s is not None and started_at is not None:
+        elapsed = time.time() - started_at
+        if elapsed >= ctx.deadline_s:
+            return f"deadline_s={ctx.deadline_s:g} passed ({elapsed:.1f} s)"
+    return None

@@ -1,0 +1,76 @@
+"""Per-run budget: the run stops between calls with its best partial answer and says why."""
+
+import pytest
+
+from langgraph_decomp import InvalidInputError, build_graph
+from langgraph_decomp.budget import hosted_tokens
+from langgraph_decomp.context import Context
+from langgraph_decomp.models import RoleModels
+from tests.fakes import ScriptedChat
+
+QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
+PLAN = "1. How many apples after buying?\n2. How many after eating?"
+
+
+def graph(solver: ScriptedChat, verifier: ScriptedChat | None = None):
+    return build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier)
+
+
+def test_max_calls_stops_mid_plan_with_the_last_sub_answer():
+    solver = ScriptedChat.of("3 + 5 = 8\nAnswer: 8", "Answer: 6", "Final answer: 6")
+    out = graph(solver).invoke(
+        {"question": QUESTION},
+        context={"solve_scheme": "stepwise", "verify": False, "max_calls": 2},
+    )
+    assert len(solver.prompts) == 1  # decomposer + one step = 2 calls, then stop
+    assert out["answer"] == "8" and out["stopped"].startswith("max_calls=2 reached")
+    assert out["subquestions"][1]["answer"] == ""
+
+
+def test_a_spent_budget_skips_verification_and_says_so():
+    verifier = ScriptedChat.of("VERDICT: CORRECT")
+    out = graph(ScriptedChat.of("Final answer: 6"), verifier).invoke(
+        {"question": QUESTION}, context={"max_calls": 2}
+    )
+    assert out["answer"] == "6" and out["verified"] is None
+    assert verifier.prompts == []
+    assert out["stopped"] == "max_calls=2 reached (2 calls); answer not verified"
+
+
+def test_a_budget_that_stops_a_repair_keeps_the_rejected_answer():
+    solver = ScriptedChat.of("Final answer: 7", "Final answer: 6")
+    verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: recount")
+    out = graph(solver, verifier).invoke({"question": QUESTION}, context={"max_calls": 3})
+    assert len(solver.prompts) == 1 and out["answer"] == "7"
+    assert out["stopped"].startswith("max_calls=3")
+
+
+def test_hosted_token_budget_and_deadline_stop_before_the_solver():
+    for knobs, reason in (({"max_hosted_tokens": 1}, "max_hosted_tokens=1"),
+                          ({"deadline_s": 1e-9}, "deadline_s=1e-09 passed")):
+        solver = ScriptedChat.of("Final answer: 6")
+        out = graph(solver).invoke({"question": QUESTION}, context=knobs)
+        assert solver.prompts == [] and out["answer"] == ""
+        assert out["stopped"].startswith(reason)
+
+
+def test_an_unspent_budget_changes_nothing():
+    out = graph(ScriptedChat.of("Final answer: 6"), ScriptedChat.of("VERDICT: CORRECT")).invoke(
+        {"question": QUESTION}, context={"max_calls": 10, "max_hosted_tokens": 10**6}
+    )
+    assert out["answer"] == "6" and out["verified"] is True and out["stopped"] is None
+
+
+def test_local_roles_do_not_count_as_hosted_tokens():
+    models = RoleModels(decomposer="local:smollm2", solver=ScriptedChat.of())
+    usage = {"decomposer": {"input_tokens": 500, "output_tokens": 90, "calls": 1},
+             "solver": {"input_tokens": 40, "output_tokens": 10, "calls": 1},
+             "verifier": {"input_tokens": 20, "output_tokens": 5, "calls": 1}}
+    assert hosted_tokens(usage, models, Context()) == 50 + 25  # verifier defaults to solver
+    assert hosted_tokens(usage, models, Context(verifier="hf:some/dir")) == 50
+
+
+@pytest.mark.parametrize("knob", ["max_calls", "max_hosted_tokens", "deadline_s"])
+def test_budgets_must_be_positive(knob):
+    with pytest.raises(InvalidInputError, match=knob):
+        graph(ScriptedChat.of()).invoke({"question": QUESTION}, context={knob: 0})
