@@ -280,7 +280,11 @@ def _hosted_chat_model(
     return model
 
 
-@functools.lru_cache(maxsize=64)
+_LOADING = threading.Lock()
+"""Guards the model cache: concurrent first runs must not load the same weights twice (or
+race through transformers' lazy imports)."""
+
+
 def load_chat_model(
     spec: str,
     *,
@@ -291,11 +295,29 @@ def load_chat_model(
     timeout: float = 120.0,
     max_retries: int = 2,
 ) -> BaseChatModel:
-    """Return a chat model for a model string, cached per string and options.
+    """Return a chat model for a model string, cached per string and options (thread-safe).
 
     Raises:
         ModelConfigError: the string names no usable model.
     """
+    with _LOADING:
+        return _cached_chat_model(
+            spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
+            api_key=api_key, timeout=timeout, max_retries=max_retries,
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_chat_model(
+    spec: str,
+    *,
+    max_tokens: int,
+    temperature: float,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: float,
+    max_retries: int,
+) -> BaseChatModel:
     if not isinstance(spec, str) or not spec.strip():
         raise ModelConfigError(f"A model string must be a non-empty string, got {spec!r}.")
     spec = spec.strip()
