@@ -7,6 +7,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import CachePolicy
 
 from langgraph_decomp.context import DEFAULT_MODEL, Context
 from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
@@ -36,7 +37,11 @@ def build_graph(
         verifier: Model that checks the answer; ``None`` uses the solver.
         checkpointer: A LangGraph checkpointer (``InMemorySaver``, ``SqliteSaver``, ...) so an
             interrupted run resumes on its ``thread_id`` without re-paying finished steps.
-        cache: A LangGraph node cache (``InMemoryCache``, ...).
+        cache: A LangGraph node cache (``InMemoryCache``, ``SqliteCache``, ...): repeated
+            identical solver tasks are served from it across runs and threads. ``usage``
+            still reports what a cached answer cost when it was computed; in
+            ``stream_mode="updates"`` a served task is marked ``{"__metadata__": {"cached":
+            True}}``.
         store: A LangGraph store.
         name: The graph's name in traces.
     """
@@ -45,7 +50,9 @@ def build_graph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )
     builder.add_node("decompose", partial(decompose, models=models))
-    builder.add_node("solve", partial(solve, models=models))
+    # With a `cache`, a solve task identical to an earlier one (same question, plan, answers
+    # so far, feedback, solver and knobs) is answered from the cache, not the solver.
+    builder.add_node("solve", partial(solve, models=models), cache_policy=CachePolicy())
     builder.add_node("verify", partial(verify, models=models))
     builder.add_node("aggregate", partial(aggregate, models=models))
     builder.add_edge(START, "decompose")

@@ -31,7 +31,7 @@ from langgraph_decomp.answers import extract_answer, normalize_number, split_ste
 from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
-from langgraph_decomp.models import RoleModels, call_model
+from langgraph_decomp.models import RoleModels, call_model, model_label
 from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
 from langgraph_decomp.voting import is_decided, vote_key, winner
@@ -172,6 +172,10 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
     ctx = run_context(get_runtime())
     if budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
         return "aggregate"
+    settings = repr((
+        model_label(models.pick("solver", ctx)), ctx.base_url, ctx.solve_scheme, ctx.temperature,
+        ctx.n_samples, ctx.sample_temperature, ctx.solver_max_tokens,
+    ))
     stepwise = ctx.solve_scheme == "stepwise"
     pending = [i for i in range(len(plan)) if i not in solved] if stepwise else []
     # Every pending step whose dependencies are answered runs now, in parallel; the question
@@ -192,6 +196,7 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
                 depends_on=depends_on[i] if i < len(plan) else list(range(len(plan))),
                 feedback=state.get("feedback"),
                 rejected=state.get("rejected"),
+                settings=settings,
             ),
         )
         for i in ready

@@ -131,4 +131,7 @@ class SolveTask(TypedDict):
     depends_on: list[int]
     """The steps whose answers this task sees."""
     feedback: NotRequired[str | None]
+    settings: NotRequired[str]
+    """The solver model and knobs this answer depends on, so a node cache (``CachePolicy``)
+    never serves an answer from another model or scheme."""
     rejected: NotRequired[str | None]

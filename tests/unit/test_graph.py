@@ -362,3 +362,18 @@ def test_min_subquestions_is_bounded_by_the_cap():
         build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of()).invoke(
             {"question": QUESTION}, context={"min_subquestions": 9}
         )
+
+
+def test_a_node_cache_serves_repeated_solver_tasks_but_not_other_settings():
+    from langgraph.cache.memory import InMemoryCache
+
+    solver = ScriptedChat.of("Final answer: 6", "Final answer: 6", "Final answer: 6")
+    graph = build_graph(
+        decomposer=ScriptedChat.of(PLAN, PLAN, PLAN), solver=solver, cache=InMemoryCache()
+    )
+    knobs = {"verify": False}
+    outs = [graph.invoke({"question": QUESTION}, context=knobs) for _ in range(2)]
+    assert [o["answer"] for o in outs] == ["6", "6"]
+    assert len(solver.prompts) == 1  # the second run's solve task came from the cache
+    graph.invoke({"question": QUESTION}, context={**knobs, "solve_scheme": "paper"})
+    assert len(solver.prompts) == 2  # another scheme is another task
