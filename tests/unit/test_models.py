@@ -54,3 +54,13 @@ def test_role_models_prefer_the_run_context():
 def test_model_label(model, label):
     assert model_label(model) == label
     assert model_label(ScriptedChat.of()).startswith("ScriptedChat")
+
+
+def test_llamacpp_strings_are_local_and_need_a_gguf_file():
+    from langgraph_decomp import ModelConfigError
+
+    assert is_local("llamacpp:smollm2") and is_local("llamacpp:/models/x.gguf")
+    with pytest.raises(ModelConfigError, match="existing .gguf file"):
+        load_chat_model("llamacpp:/definitely/not/here.gguf")
+    with pytest.raises(ModelConfigError, match="existing .gguf file"):
+        load_chat_model("llamacpp:some/hub-id")
