@@ -1,0 +1,132 @@
+"""Local decomposer speed: llama.cpp vs transformers on the same GGUF, side by side.
+
+Each backend runs in its own fresh process (so resident memory and cold start are its own):
+
+- ``llama.cpp (raw)``: ``llama_cpp.Llama.create_chat_completion`` directly, the reference;
+- ``llamacpp:smollm2``: the library's llama.cpp backend, through LangChain;
+- ``local:smollm2``: the library's transformers backend (GGUF dequantized to fp32).
+
+Reported per backend: cold start (process start to first reply), decode speed (output
+tokens / wall time of a full decomposition, prompt included, best of ``--repeats`` distinct
+questions), resident memory after the runs, and for transformers the questions/second of
+batched plan generation (batch 1 vs ``--batch``). Ratios are against the raw llama.cpp run.
+
+    python bench/decomposer_speed.py [--tokens 64] [--repeats 3] [--batch 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+QUESTIONS = [
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
+    "in May. How many clips did Natalia sell altogether in April and May?",
+    "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of "
+    "babysitting. How much did she earn?",
+    "Betty is saving money for a new wallet which costs $100. Betty has only half of the money "
+    "she needs. Her parents decided to give her $15 for that purpose, and her grandparents "
+    "twice as much as her parents. How much more money does Betty need to buy the wallet?",
+    "James writes a 3-page letter to 2 different friends twice a week. How many pages does he "
+    "write a year?",
+    "Mark has a garden with flowers. He planted plants of three different colors in it. Ten of "
+    "them are yellow, and there are 80% more of those in purple. There are only 25% as many "
+    "green flowers as there are yellow and purple flowers. How many flowers does Mark have?",
+]
+
+BACKENDS = ("raw-llamacpp", "llamacpp:smollm2", "local:smollm2")
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(backend: str, tokens: int, repeats: int, batch: int, t0: float) -> dict:
+    """Run inside the fresh process: time the first reply, then the decode runs."""
+    from langgraph_decomp.nodes import decompose_messages
+
+    convs = [decompose_messages(q) for q in QUESTIONS]
+    if backend == "raw-llamacpp":
+        from llama_cpp import Llama
+
+        from langgraph_decomp.models import embedded_gguf_path
+
+        n = os.cpu_count() or 1
+        llm = Llama(model_path=str(embedded_gguf_path()), n_ctx=4096, n_threads=n,
+                    n_threads_batch=n, verbose=False)
+        roles = {"system": "system", "human": "user"}
+
+        def ask(conv):
+            out = llm.create_chat_completion(
+                [{"role": roles[m.type], "content": m.text} for m in conv],
+                max_tokens=tokens, temperature=0.0,
+            )
+            return out["usage"]["completion_tokens"]
+    else:
+        from langgraph_decomp.models import load_chat_model
+
+        model = load_chat_model(backend, max_tokens=tokens)
+        model.cache = False  # time the model, not the reply cache
+
+        def ask(conv):
+            return model.invoke(conv).usage_metadata["output_tokens"]
+
+    ask(convs[0])
+    result = {"backend": backend, "cold_start_s": time.time() - t0}
+    speeds = []
+    for conv in convs[1 : 1 + repeats]:
+        start = time.perf_counter()
+        n_out = ask(conv)
+        speeds.append(n_out / (time.perf_counter() - start))
+    result["tok_per_s"] = max(speeds)
+    if backend == "local:smollm2" and batch > 1:
+        from langgraph_decomp.models import generate_local_batch
+
+        work = (convs * ((batch // len(convs)) + 1))[:batch]
+        for size in (1, batch):
+            start = time.perf_counter()
+            generate_local_batch(backend, work, max_tokens=tokens, batch_size=size)
+            result[f"q_per_s_batch{size}"] = len(work) / (time.perf_counter() - start)
+    result["rss_mib"] = _rss_mib()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--child", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.tokens, args.repeats, args.batch, args.t0)))
+        return
+
+    rows = []
+    for backend in BACKENDS:
+        cmd = [sys.executable, __file__, "--child", backend, "--t0", str(time.time()),
+               "--tokens", str(args.tokens), "--repeats", str(args.repeats),
+               "--batch", str(args.batch)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ref = rows[0]["tok_per_s"]
+    print(f"{os.cpu_count()} cores, max {args.tokens} new tokens, best of {args.repeats}")
+    print(f"{'backend':<20}{'tok/s':>8}{'vs raw':>8}{'cold start s':>14}{'RSS MiB':>10}")
+    for r in rows:
+        print(f"{r['backend']:<20}{r['tok_per_s']:>8.1f}{r['tok_per_s'] / ref:>8.2f}"
+              f"{r['cold_start_s']:>14.1f}{r['rss_mib']:>10.0f}")
+    tf = rows[-1]
+    if f"q_per_s_batch{args.batch}" in tf:
+        b1, bn = tf["q_per_s_batch1"], tf[f"q_per_s_batch{args.batch}"]
+        print(f"transformers plans/s: batch 1 {b1:.2f}, batch {args.batch} {bn:.2f} "
+              f"({bn / b1:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
