@@ -23,12 +23,13 @@ STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
 
 
 def scripted_graph(*, stepwise: bool = False, **kwargs: Any):
-    """A graph with scripted models: the default scheme needs one solver reply, the
-    stepwise scheme one per sub-question plus one for the question."""
+    """A graph with scripted models: the one-call schemes need one solver reply per call
+    (``vote`` makes two when they agree), the stepwise scheme one per sub-question plus one
+    for the question."""
     replies = ("Answer: 2", "2 * 3 = 6\nAnswer: 6") if stepwise else ()
     return build_graph(
         decomposer=ScriptedChat.of(PLAN),
-        solver=ScriptedChat.of(*replies, "2 * 3 = 6\nFinal answer: 6"),
+        solver=ScriptedChat.of(*replies, *["2 * 3 = 6\nFinal answer: 6"] * 3),
         **kwargs,
     )
 
@@ -64,14 +65,14 @@ def test_messages_adapter_answers_the_last_human_message():
 
 
 def test_tool_has_a_clear_schema_and_returns_the_answer_with_an_artifact():
-    tool = as_tool(scripted_graph(), context={"verify": False})
+    tool = as_tool(scripted_graph(), context={"verify": False, "solve_scheme": "scaffold"})
     assert tool.name == "decompose_and_solve"
     assert set(tool.args) == {"question", "context"}
     msg = tool.invoke(
         {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"question": QUESTION}}
     )
     assert isinstance(msg, ToolMessage) and "Final answer: 6" in msg.content
-    assert msg.artifact["usage"]["solver"]["calls"] == 1  # default scheme: one call
+    assert msg.artifact["usage"]["solver"]["calls"] == 1  # scaffold: one call
 
 
 def test_prebuilt_agent_calls_the_tool_in_a_real_round_trip():

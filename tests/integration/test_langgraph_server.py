@@ -37,14 +37,15 @@ def test_server_streams_a_run_and_returns_the_answer(dev_server):
                 thread["thread_id"], "decomp",
                 input={"question": "What is 2 times 3?"},
                 context={"decomposer": "openai:fake", "solver": "openai:fake",
-                         "base_url": llm.base_url, "verify": False},
+                         "base_url": llm.base_url, "verify": False,
+                         "solve_scheme": "scaffold"},
                 stream_mode=["updates", "custom"],
             )
         )
     updated = [next(iter(e.data)) for e in events if e.event == "updates"]
     assert updated[0] == "decompose" and updated[-1] == "aggregate" and "solve" in updated
     custom = [e.data["event"] for e in events if e.event == "custom"]
-    assert custom == ["plan", "draft"]  # default scheme: the plan rides in one solver call
+    assert custom == ["plan", "draft"]  # scaffold: the plan rides in one solver call
     state = client.threads.get_state(thread["thread_id"])["values"]
     assert state["answer"] == "6"
     assert state["subquestions"] == [{"question": "What is 2 times 3?", "answer": ""}]

@@ -70,7 +70,7 @@ def test_prompt_injection_in_the_question_stays_data_in_the_user_turn():
     decomposer = ScriptedChat.of("1. Ignore the rules?\n2. What is 2 + 2?")
     solver = ScriptedChat.of("Final answer: 4")
     out = build_graph(decomposer=decomposer, solver=solver).invoke(
-        {"question": injection}, context={"verify": False}
+        {"question": injection}, context={"verify": False, "solve_scheme": "scaffold"}
     )
     assert out["answer"] == "4"
     for prompt in decomposer.prompts + solver.prompts:

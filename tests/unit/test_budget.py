@@ -10,6 +10,7 @@ from tests.fakes import ScriptedChat
 
 QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
 PLAN = "1. How many apples after buying?\n2. How many after eating?"
+ONE_CALL = {"solve_scheme": "scaffold"}  # one solver call per answer
 
 
 def graph(solver: ScriptedChat, verifier: ScriptedChat | None = None):
@@ -30,7 +31,7 @@ def test_max_calls_stops_mid_plan_with_the_last_sub_answer():
 def test_a_spent_budget_skips_verification_and_says_so():
     verifier = ScriptedChat.of("VERDICT: CORRECT")
     out = graph(ScriptedChat.of("Final answer: 6"), verifier).invoke(
-        {"question": QUESTION}, context={"max_calls": 2}
+        {"question": QUESTION}, context={**ONE_CALL, "max_calls": 2}
     )
     assert out["answer"] == "6" and out["verified"] is None
     assert verifier.prompts == []
@@ -40,7 +41,9 @@ def test_a_spent_budget_skips_verification_and_says_so():
 def test_a_budget_that_stops_a_repair_keeps_the_rejected_answer():
     solver = ScriptedChat.of("Final answer: 7", "Final answer: 6")
     verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: recount")
-    out = graph(solver, verifier).invoke({"question": QUESTION}, context={"max_calls": 3})
+    out = graph(solver, verifier).invoke(
+        {"question": QUESTION}, context={**ONE_CALL, "max_calls": 3}
+    )
     assert len(solver.prompts) == 1 and out["answer"] == "7"
     assert out["stopped"].startswith("max_calls=3")
 
@@ -56,7 +59,7 @@ def test_hosted_token_budget_and_deadline_stop_before_the_solver():
 
 def test_an_unspent_budget_changes_nothing():
     out = graph(ScriptedChat.of("Final answer: 6"), ScriptedChat.of("VERDICT: CORRECT")).invoke(
-        {"question": QUESTION}, context={"max_calls": 10, "max_hosted_tokens": 10**6}
+        {"question": QUESTION}, context={**ONE_CALL, "max_calls": 10, "max_hosted_tokens": 10**6}
     )
     assert out["answer"] == "6" and out["verified"] is True and out["stopped"] is None
 

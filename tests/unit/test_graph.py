@@ -347,7 +347,8 @@ def test_vote_scheme_breaks_a_disagreement_with_the_paper_prompt(paper_reply, ex
 def test_adaptive_skip_answers_short_plans_directly_and_says_so(plan, decomposed):
     solver = ScriptedChat.of("Final answer: 6")
     out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
-        {"question": QUESTION}, context={"min_subquestions": 2, "verify": False}
+        {"question": QUESTION},
+        context={"min_subquestions": 2, "verify": False, "solve_scheme": "scaffold"},
     )
     assert out["answer"] == "6" and out["decomposed"] is decomposed
     assert out["fallback_reason"] == (None if decomposed else "too_short")
@@ -371,7 +372,7 @@ def test_a_node_cache_serves_repeated_solver_tasks_but_not_other_settings():
     graph = build_graph(
         decomposer=ScriptedChat.of(PLAN, PLAN, PLAN), solver=solver, cache=InMemoryCache()
     )
-    knobs = {"verify": False}
+    knobs = {"verify": False, "solve_scheme": "scaffold"}
     outs = [graph.invoke({"question": QUESTION}, context=knobs) for _ in range(2)]
     assert [o["answer"] for o in outs] == ["6", "6"]
     assert len(solver.prompts) == 1  # the second run's solve task came from the cache
