@@ -103,6 +103,12 @@ class Context:
         default=True,
         metadata={"description": "Ask the verifier to check the final answer."},
     )
+    verify_steps: bool = field(
+        default=False,
+        metadata={"description": "stepwise scheme: the verifier also checks each sub-answer "
+                  "as it arrives; only rejected steps are re-solved, with the feedback, at "
+                  "most `max_repairs` times each, before later steps use them."},
+    )
     max_repairs: int = field(
         default=1,
         metadata={"description": "Re-solve rounds after a failed check (0 disables repair)."},

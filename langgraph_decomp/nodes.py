@@ -152,6 +152,8 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         "verified": None,
         "repairs": 0,
         "stopped": None,
+        "step_checks": {},
+        "redo": {},
         "started_at": started_at,
     }
 
@@ -168,7 +170,9 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
     plan = state.get("plan") or []
     steps = state.get("steps") or []
     depends_on = state.get("depends_on") or [list(range(i)) for i in range(len(plan))]
-    solved = {s["index"] for s in steps}
+    redo = state.get("redo") or {}
+    answered = {s["index"]: s["answer"] for s in steps}
+    solved = set(answered) - {int(k) for k in redo}  # rejected steps are solved again
     ctx = run_context(get_runtime())
     if budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
         return "aggregate"
@@ -194,8 +198,8 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
                 steps=steps,
                 index=i,
                 depends_on=depends_on[i] if i < len(plan) else list(range(len(plan))),
-                feedback=state.get("feedback"),
-                rejected=state.get("rejected"),
+                feedback=redo[str(i)] if str(i) in redo else state.get("feedback"),
+                rejected=answered[i] if str(i) in redo else state.get("rejected"),
                 settings=settings,
             ),
         )
@@ -316,7 +320,13 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
     plan, index = task["plan"], task["index"]
     context_block = _context_block(task.get("context"))
     previous_block = _previous_block(plan, task["steps"], task["depends_on"])
+    feedback = task.get("feedback")
     if index < len(plan):
+        step_feedback = (
+            prompts.STEP_FEEDBACK_BLOCK.format(rejected=task.get("rejected"), feedback=feedback)
+            if feedback
+            else ""
+        )
         messages = [
             SystemMessage(prompts.SOLVE_SYSTEM),
             HumanMessage(
@@ -324,6 +334,7 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
                     context_block=context_block,
                     question=task["question"],
                     previous_block=previous_block,
+                    feedback_block=step_feedback,
                     subquestion=plan[index],
                 )
             ),
@@ -338,7 +349,6 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
         )
         step: StepResult = {"index": index, "answer": answer, "work": work}
         return {"steps": [step], "usage": usage}
-    feedback = task.get("feedback")
     feedback_block = (
         prompts.FEEDBACK_BLOCK.format(rejected=task.get("rejected"), feedback=feedback)
         if feedback
@@ -378,6 +388,47 @@ def parse_verdict(text: str) -> tuple[bool | None, str]:
     return None, feedback or text.strip()
 
 
+def verify_steps(state: State, ctx: Context, models: RoleModels) -> dict[str, Any]:
+    """Check each sub-answer not yet checked (or just re-solved); reject into ``redo``.
+
+    A step is re-solved at most ``ctx.max_repairs`` times; after that its answer stands.
+    """
+    plan = state.get("plan") or []
+    steps = state.get("steps") or []
+    checks = dict(state.get("step_checks") or {})
+    redo = dict(state.get("redo") or {})
+    usage: dict[str, Any] = {}
+    for step in steps:
+        i, key = step["index"], str(step["index"])
+        if key in checks and key not in redo:
+            continue
+        if budget_spent(add_usage(state.get("usage"), usage), state.get("started_at"),
+                        models, ctx):
+            break
+        messages = [
+            SystemMessage(prompts.VERIFY_SYSTEM),
+            HumanMessage(prompts.VERIFY_STEP_USER.format(
+                context_block=_context_block(state.get("context")),
+                question=state["question"],
+                previous_block=_previous_block(plan, steps, list(range(i))),
+                subquestion=plan[i],
+                answer=step["answer"],
+            )),
+        ]
+        text, used = call_model("verifier", models, ctx, messages, run_name=f"verify[{i + 1}]")
+        usage = add_usage(usage, used)  # type: ignore[arg-type]
+        verdict, feedback = parse_verdict(text)
+        checks[key] = checks.get(key, 0) + 1
+        if verdict is False and checks[key] <= ctx.max_repairs:
+            redo[key] = feedback
+        else:
+            redo.pop(key, None)
+        get_runtime().stream_writer(
+            {"event": "step_verdict", "index": i, "verified": verdict, "repair": key in redo}
+        )
+    return {"step_checks": checks, "redo": redo, "usage": usage}
+
+
 def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
     """Gate after each wave of ``solve`` tasks; check the answer once there is one.
 
@@ -387,6 +438,8 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
     """
     draft = state.get("draft")
     ctx = run_context(runtime)
+    if draft is None and ctx.verify_steps:
+        return verify_steps(state, ctx, models)
     if draft is None or not ctx.verify:
         return {}
     if stopped := budget_spent(state.get("usage"), state.get("started_at"), models, ctx):

@@ -31,7 +31,8 @@ SOLVE_SYSTEM = (
 )
 
 SOLVE_STEP_USER = (
-    "{context_block}Problem: {question}\n\n{previous_block}Sub-question: {subquestion}"
+    "{context_block}Problem: {question}\n\n{previous_block}{feedback_block}"
+    "Sub-question: {subquestion}"
 )
 
 PREVIOUS_BLOCK = "Answers so far:\n{previous}\n\n"
@@ -79,4 +80,16 @@ VERIFY_SYSTEM = (
 VERIFY_USER = (
     "{context_block}Problem: {question}\n\n{previous_block}Proposed answer: {answer}\n\n"
     "Is the proposed answer correct?"
+)
+
+VERIFY_STEP_USER = (
+    "{context_block}Problem: {question}\n\n{previous_block}Sub-question: {subquestion}\n"
+    "Proposed answer to the sub-question: {answer}\n\n"
+    "Is the proposed answer to the sub-question correct, given the problem?"
+)
+"""Per-step check (``Context.verify_steps``), with :data:`VERIFY_SYSTEM`."""
+
+STEP_FEEDBACK_BLOCK = (
+    "A reviewer rejected an earlier answer to this sub-question ({rejected}) with this "
+    "feedback: {feedback}\n\n"
 )

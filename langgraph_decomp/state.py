@@ -113,6 +113,11 @@ class State(InputState, OutputState, total=False):
     """The verifier's feedback on a rejected draft, for the repair round."""
     rejected: str | None
     """The draft the verifier rejected."""
+    step_checks: dict[str, int]
+    """Per plan step (``str(index)``, JSON-safe): how many times the verifier checked its
+    answer (``verify_steps``)."""
+    redo: dict[str, str]
+    """Plan steps the verifier rejected, to re-solve: ``str(index)`` -> feedback."""
     started_at: float
     """When the run started (``time.time()``), for ``Context.deadline_s``."""
 
@@ -131,6 +136,7 @@ class SolveTask(TypedDict):
     depends_on: list[int]
     """The steps whose answers this task sees."""
     feedback: NotRequired[str | None]
+    """The verifier's feedback on a rejected answer to this task (question or step)."""
     settings: NotRequired[str]
     """The solver model and knobs this answer depends on, so a node cache (``CachePolicy``)
     never serves an answer from another model or scheme."""

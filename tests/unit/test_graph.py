@@ -378,3 +378,48 @@ def test_a_node_cache_serves_repeated_solver_tasks_but_not_other_settings():
     assert len(solver.prompts) == 1  # the second run's solve task came from the cache
     graph.invoke({"question": QUESTION}, context={**knobs, "solve_scheme": "paper"})
     assert len(solver.prompts) == 2  # another scheme is another task
+
+
+def test_verify_steps_re_solves_only_the_rejected_step_with_its_feedback():
+    from tests.fakes import RuleChat
+
+    def solve_rule(prompt: str) -> str:
+        if "Sub-question: How many apples after buying?" in prompt:
+            return "Answer: 8" if "rejected an earlier answer" in prompt else "Answer: 9"
+        if "Sub-question: How many after eating?" in prompt:
+            return "8 - 2 = 6\nAnswer: 6"
+        return "Final answer: 6"
+
+    def verify_rule(prompt: str) -> str:
+        if "Proposed answer to the sub-question: 9" in prompt:
+            return "VERDICT: INCORRECT\nFEEDBACK: 3 + 5 is 8"
+        return "VERDICT: CORRECT\nFEEDBACK: none"
+
+    solver, verifier = RuleChat.by(solve_rule), RuleChat.by(verify_rule)
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}, context={**STEPWISE, "verify_steps": True, "verify": False}
+    )
+    assert [s["answer"] for s in out["subquestions"]] == ["8", "6"] and out["answer"] == "6"
+    asked = [p[-1].content.split("Sub-question:")[-1].strip() for p in solver.prompts]
+    assert asked.count("How many apples after buying?") == 2  # rejected once, re-solved
+    assert asked.count("How many after eating?") == 1  # accepted: not paid again
+    retry = solver.prompts[1][-1].content
+    assert "rejected an earlier answer to this sub-question (9)" in retry and "3 + 5 is 8" in retry
+    step2 = next(p[-1].content for p in solver.prompts if "after eating?" in p[-1].content)
+    assert "Answer: 8" in step2 and "Answer: 9" not in step2  # later steps see the fix
+    assert out["usage"]["verifier"]["calls"] == 3
+
+
+def test_verify_steps_repairs_are_bounded_per_step():
+    from tests.fakes import RuleChat
+
+    solver = RuleChat.by(lambda p: "Final answer: 6" if "Answer the problem" in p else "Answer: 1")
+    verifier = RuleChat.by(lambda p: "VERDICT: INCORRECT\nFEEDBACK: wrong")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION},
+        context={**STEPWISE, "verify_steps": True, "verify": False, "max_repairs": 2},
+    )
+    assert out["answer"] == "6"
+    # Each of the 2 steps: solved once plus at most 2 repairs, checked each time; then the question.
+    assert out["usage"]["solver"]["calls"] == 2 * 3 + 1
+    assert out["usage"]["verifier"]["calls"] == 2 * 3
