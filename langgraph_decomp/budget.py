@@ -1,9 +1,10 @@
 """Per-run budget: hosted tokens, model calls and a deadline.
 
 The budget is checked before each wave of solve tasks and before each verifier call; the
-calls inside one solve task (self-consistency samples, ``vote`` candidates) finish together. Once it is spent the
-graph stops asking models, answers with the best it has (the answer to the question, else
-the last rejected answer, else the last sub-answer) and says why in ``stopped``.
+calls inside one solve task (self-consistency samples, ``vote`` candidates) finish together.
+Once it is spent the graph stops asking models, answers with the best it has (the answer to
+the question, else the last rejected answer, else the last sub-answer) and says why in
+``stopped``.
 """
 
 from __future__ import annotations

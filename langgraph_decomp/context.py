@@ -73,7 +73,7 @@ class Context:
                   "question directly (one-stage, chain of thought allowed)."},
     )
     solve_scheme: str = field(
-        default="scaffold",
+        default="vote",
         metadata={"description": "How the solver uses the plan: 'scaffold' (one call: chain "
                   "of thought on the question, the sub-questions given as hints), 'stepwise' "
                   "(one call per sub-question, each with its own short reasoning, then the "
