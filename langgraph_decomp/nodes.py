@@ -13,11 +13,12 @@ the output.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -261,18 +262,30 @@ def sample_and_vote(
     if ctx.n_samples <= 1:
         return call_model("solver", models, ctx, messages, run_name=run_name)
     sampling = replace(ctx, temperature=ctx.sample_temperature)
+    calls = [
+        functools.partial(call_model, "solver", models, sampling, messages,
+                          run_name=f"{run_name}[sample {k + 1}]")
+        for k in range(ctx.n_samples)
+    ]
+    return _majority(calls, answer_of)
+
+
+def _majority(
+    calls: Sequence[Callable[[], tuple[str, dict[str, Any]]]],
+    answer_of: Callable[[str], str],
+) -> tuple[str, dict[str, Any]]:
+    """Make the calls in order until the remaining ones cannot change the majority answer;
+    return the first reply with the winning answer (ties: the earliest) and the summed usage."""
     votes: Counter[str] = Counter()
     first_text: dict[str, str] = {}
     usage: dict[str, Any] = {}
-    for k in range(ctx.n_samples):
-        text, used = call_model(
-            "solver", models, sampling, messages, run_name=f"{run_name}[sample {k + 1}]"
-        )
+    for k, call in enumerate(calls):
+        text, used = call()
         usage = add_usage(usage, used)  # type: ignore[arg-type]
         key = vote_key(answer_of(text))
         votes[key] += 1
         first_text.setdefault(key, text)
-        if is_decided(votes, ctx.n_samples - k - 1):
+        if is_decided(votes, len(calls) - k - 1):
             break
     return first_text[winner(votes)], usage
 
@@ -294,24 +307,16 @@ def vote_over_schemes(
     (``scaffold``), then the paper's prompt only if those two disagree; majority answer,
     ties to the plain chain of thought. Two solver calls when the first two agree, three
     otherwise."""
-    votes: Counter[str] = Counter()
-    first_text: dict[str, str] = {}
-    usage: dict[str, Any] = {}
-    for k, scheme in enumerate(VOTE_ORDER):
-        messages = final_messages(
-            question, [] if scheme == "one-stage" else plan, scheme=scheme, context=context,
-            feedback_block=feedback_block,
+    calls = [
+        functools.partial(
+            sample_and_vote, models, ctx,
+            final_messages(question, [] if scheme == "one-stage" else plan, scheme=scheme,
+                           context=context, feedback_block=feedback_block),
+            run_name=f"solve[final][{scheme}]", answer_of=extract_answer,
         )
-        text, used = sample_and_vote(
-            models, ctx, messages, run_name=f"solve[final][{scheme}]", answer_of=extract_answer
-        )
-        usage = add_usage(usage, used)  # type: ignore[arg-type]
-        key = vote_key(extract_answer(text))
-        votes[key] += 1
-        first_text.setdefault(key, text)
-        if is_decided(votes, len(VOTE_ORDER) - k - 1):
-            break
-    return first_text[winner(votes)], usage
+        for scheme in VOTE_ORDER
+    ]
+    return _majority(calls, extract_answer)
 
 
 def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
