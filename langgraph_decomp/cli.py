@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--no-eval", dest="evaluate", action="store_false")
     di.add_argument("--eval-batch-size", type=int, default=16)
     di.add_argument("--eval-max-tokens", type=int, default=160)
+    di.add_argument("--eval-backend", choices=("llamacpp", "transformers"), default="llamacpp",
+                    help="Score GGUF students with llama.cpp (default, faster) or transformers.")
     di.add_argument("--retrain", action="store_true",
                     help="Train again even if OUT/student already holds a trained student.")
     return parser
@@ -223,7 +225,7 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
         teacher_context=teacher_context, min_steps=args.min_steps,
         max_steps=args.max_steps_plan, evaluate=args.evaluate,
         eval_batch_size=args.eval_batch_size, eval_max_tokens=args.eval_max_tokens,
-        retrain=args.retrain, log=console.print,
+        eval_backend=args.eval_backend, retrain=args.retrain, log=console.print,
     )
     if result.metrics:
         table = Table(title="Plans on held-out questions (gold: human sub-questions)")
@@ -235,6 +237,8 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
                           f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}")
         console.print(table)
     console.print(f"student: {result.student_dir}  ->  --decomposer {result.decomposer}")
+    if result.fast_decomposer:
+        console.print(f"llama.cpp (faster on CPU): --decomposer {result.fast_decomposer}")
     return 0
 
 

@@ -173,6 +173,12 @@ def _local_chat_model_class() -> type[BaseChatModel]:
     return LocalChatModel
 
 
+def gguf_file_of(spec: str) -> Path | None:
+    """The GGUF file behind a local model string, or ``None`` (a hub id or HF directory)."""
+    source, gguf_file = local_source(spec)
+    return Path(source) / gguf_file if gguf_file else None
+
+
 def llamacpp_gguf_path(spec: str) -> Path:
     """The GGUF file of a ``llamacpp:`` model string (``llamacpp:smollm2`` is embedded)."""
     target = spec[len(LLAMACPP_PREFIX) :].strip()
@@ -287,18 +293,21 @@ def generate_local_batch(
     max_tokens: int = 192,
     batch_size: int = 16,
 ) -> list[str]:
-    """Greedy replies of a local model to many conversations, generated in padded batches.
+    """Greedy replies of a local model to many conversations.
 
     For throughput work (plan evaluation, distillation); the graph itself calls models one
-    at a time through LangChain. Returns one reply per conversation, in order.
+    at a time through LangChain. A transformers model generates in padded batches of
+    ``batch_size``; a ``llamacpp:`` model answers one conversation after another (llama.cpp
+    decodes one sequence faster than transformers decodes a batch of 8 on a laptop CPU: see
+    ``bench/decomposer_speed.py``). Returns one reply per conversation, in order.
     """
+    if not is_local(spec):
+        raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
+    if spec.startswith(LLAMACPP_PREFIX):
+        chat = load_chat_model(spec, max_tokens=max_tokens, temperature=0.0)
+        return [chat.invoke(list(conv)).text for conv in conversations]
     import torch
 
-    if not is_local(spec) or spec.startswith(LLAMACPP_PREFIX):
-        raise ModelConfigError(
-            f"Batched generation needs a transformers model string ('hf:...' or "
-            f"'{DEFAULT_MODEL}'), got {spec!r}."
-        )
     model, tokenizer, lock = _load_weights(*local_source(spec))
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     prompts = [

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel
 
 from langgraph_decomp.data import Example, load_examples, split_examples
+from langgraph_decomp.distill.export import export_gguf
 from langgraph_decomp.distill.filtering import FilterReport, filter_plans
 from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
 from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
 from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
-from langgraph_decomp.models import generate_local_batch
+from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_batch, gguf_file_of
 from langgraph_decomp.nodes import decompose_messages
 
 
@@ -24,8 +26,13 @@ class DistillResult(BaseModel):
 
     student_dir: str
     decomposer: str
+    fast_decomposer: str | None = None
+    """The same student exported to GGUF for the ``llamacpp:`` backend (GGUF students only)."""
     filter: FilterReport
     metrics: dict[str, PlanMetrics]
+    eval_backend: str | None = None
+    seconds: dict[str, float] = {}
+    """Wall time per phase: teacher, train, export, eval, total."""
 
 
 def few_shot_messages(
@@ -88,14 +95,28 @@ def run_distill(
     evaluate: bool = True,
     eval_batch_size: int = 16,
     eval_max_tokens: int = 160,
+    eval_backend: Literal["llamacpp", "transformers"] = "llamacpp",
     retrain: bool = False,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> DistillResult:
     """Distil a decomposer: teacher plans for the training split, filtered, fine-tuned into
-    ``student``, exported to ``out_dir/student``, and scored on the held-out split (zero-shot,
-    few-shot and distilled, side by side) when the data has gold sub-questions."""
+    ``student``, exported to ``out_dir/student`` (plus ``model.Q8_0.gguf`` there when the
+    student came from a GGUF file), and scored on the held-out split (zero-shot, few-shot and
+    distilled, side by side) when the data has gold sub-questions.
+
+    ``eval_backend="llamacpp"`` scores GGUF students with llama.cpp (the base file and the
+    export; faster on a CPU), otherwise transformers in batches of ``eval_batch_size``.
+    """
     train_cfg = train or TrainConfig()
+    seconds: dict[str, float] = {}
+    started = clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[phase] = round(now - clock, 1)
+        clock = now
     examples = load_examples(data, limit=limit, seed=seed)
     train_set, held_out = split_examples(examples, holdout=holdout, seed=seed)
     log(f"{len(train_set)} training / {len(held_out)} held-out questions")
@@ -104,6 +125,7 @@ def run_distill(
         max_subquestions=train_cfg.max_subquestions, context=teacher_context,
         show_progress=show_progress,
     )
+    lap("teacher")
     # Default: the cap the decomposition prompt states, so no training plan contradicts it.
     max_steps = train_cfg.max_subquestions if max_steps is None else max_steps
     kept, report = filter_plans(plans, min_steps=min_steps, max_steps=max_steps,
@@ -117,17 +139,33 @@ def run_distill(
     student_dir = out_dir / "student"
     card = {"teacher": teacher, "data": data, "seed": seed, "split": {
         "train": len(train_set), "held_out": len(held_out)}, "filter": report.model_dump()}
-    if retrain or not (student_dir / "distill_info.json").is_file():
+    trained = retrain or not (student_dir / "distill_info.json").is_file()
+    if trained:
         finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card)
     else:
         log(f"{student_dir} is already trained; evaluating it (retrain=True to train again)")
+    lap("train")
     decomposer = f"hf:{student_dir}"
+    base_gguf = gguf_file_of(student)
+    fast_decomposer = None
+    if base_gguf is not None:
+        exported = student_dir / "model.Q8_0.gguf"
+        if trained or not exported.is_file():
+            export_gguf(student_dir, base_gguf, exported)
+        fast_decomposer = f"{LLAMACPP_PREFIX}{exported}"
+        log(f"exported {exported} -> --decomposer {fast_decomposer}")
+    lap("export")
+    if eval_backend == "llamacpp" and fast_decomposer and base_gguf is not None:
+        specs = {"distilled": fast_decomposer, "student": f"{LLAMACPP_PREFIX}{base_gguf}"}
+    else:
+        eval_backend = "transformers"
+        specs = {"distilled": decomposer, "student": student}
     metrics: dict[str, PlanMetrics] = {}
     scored = [e for e in held_out if e.subquestions]
     if evaluate and scored:
         metrics = evaluate_plans(
-            {"distilled": decomposer, "student zero-shot": student,
-             "student few-shot": student},
+            {"distilled": specs["distilled"], "student zero-shot": specs["student"],
+             "student few-shot": specs["student"]},
             scored, shots=kept[:few_shot], max_subquestions=train_cfg.max_subquestions,
             batch_size=eval_batch_size, max_tokens=eval_max_tokens,
             on_result=lambda label, m: log(
@@ -137,8 +175,15 @@ def run_distill(
         )
         info = json.loads((student_dir / "distill_info.json").read_text())
         info["held_out_metrics"] = {k: v.model_dump() for k, v in metrics.items()}
+        info["held_out_backend"] = eval_backend
+        if fast_decomposer:
+            info["gguf"] = fast_decomposer
         write_card(student_dir, info)
+    lap("eval")
+    seconds["total"] = round(time.perf_counter() - started, 1)
+    log("seconds: " + ", ".join(f"{k} {v}" for k, v in seconds.items()))
     result = DistillResult(student_dir=str(student_dir), decomposer=decomposer,
-                           filter=report, metrics=metrics)
+                           fast_decomposer=fast_decomposer, filter=report, metrics=metrics,
+                           eval_backend=eval_backend if metrics else None, seconds=seconds)
     (out_dir / "result.json").write_text(result.model_dump_json(indent=2))
     return result

@@ -10,6 +10,9 @@ import pytest
 
 from langgraph_decomp import build_graph
 from langgraph_decomp.distill import TrainConfig, run_distill
+from langgraph_decomp.distill.export import export_gguf
+from langgraph_decomp.models import embedded_gguf_path, generate_local_batch, load_chat_model
+from langgraph_decomp.nodes import decompose_messages
 from tests.fakes import ScriptedChat
 
 pytestmark = pytest.mark.integration
@@ -33,6 +36,21 @@ def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path, monkeypatc
     assert info["train"]["examples"] == 2 and info["train"]["train_loss"] > 0
     assert set(info["held_out_metrics"]) == {"student zero-shot", "student few-shot", "distilled"}
     assert "held_out_metrics" in (student / "README.md").read_text()
+    # The student came from a GGUF file, so it is also exported for the llama.cpp backend,
+    # and that backend scored it.
+    assert result.fast_decomposer == f"llamacpp:{student / 'model.Q8_0.gguf'}"
+    assert result.eval_backend == "llamacpp" and info["held_out_backend"] == "llamacpp"
+    assert {"teacher", "train", "export", "eval", "total"} <= set(result.seconds)
+
+    # Greedy text of an unquantized export (llama.cpp) equals the HF directory's
+    # (transformers): tensor names, q/k layout and metadata all carry over.
+    conv = decompose_messages("Bo reads 5 pages a day for 6 days. How many pages?",
+                              max_subquestions=3)
+    expected = generate_local_batch(result.decomposer, [conv], max_tokens=24)[0]
+    exported = export_gguf(student, embedded_gguf_path(), tmp_path / "s.F32.gguf",
+                           quantization="F32")
+    got = load_chat_model(f"llamacpp:{exported}", max_tokens=24).invoke(conv).text
+    assert got.strip() and got.strip() == expected.strip()
 
     # A rerun on the same directory keeps the trained student instead of training again.
     import langgraph_decomp.distill.pipeline as pipeline

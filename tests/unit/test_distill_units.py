@@ -110,3 +110,30 @@ def test_few_shot_prompt_puts_worked_examples_before_the_question():
 
 def test_examples_without_gold_subquestions_have_none():
     assert Example(id="x", question="q", gold="1").subquestions is None
+
+
+def test_gguf_rope_layout_is_the_inverse_of_transformers_loader():
+    import numpy as np
+    from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+
+    from langgraph_decomp.distill.export import _rope_interleave
+
+    loader = LlamaTensorProcessor()
+    rng = np.random.default_rng(0)
+    for n_head, rows in ((9, 576), (3, 192)):
+        w = rng.standard_normal((rows, 8)).astype(np.float32)
+        stored = _rope_interleave(w, n_head)
+        assert not np.array_equal(stored, w)
+        assert np.array_equal(loader._reverse_permute_weights(stored, n_head, n_head), w)
+
+
+def test_gguf_export_rejects_what_it_cannot_write(tmp_path):
+    import pytest
+
+    from langgraph_decomp.distill.export import export_gguf
+    from langgraph_decomp.errors import ModelConfigError
+
+    with pytest.raises(ModelConfigError, match="Q8_0, F16 or F32"):
+        export_gguf(tmp_path, tmp_path / "base.gguf", tmp_path / "out.gguf", quantization="Q2_K")
+    with pytest.raises(ModelConfigError, match="No model.safetensors"):
+        export_gguf(tmp_path, tmp_path / "base.gguf", tmp_path / "out.gguf")
