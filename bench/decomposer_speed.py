@@ -9,7 +9,9 @@ Each backend runs in its own fresh process (so resident memory and cold start ar
 Reported per backend: cold start (process start to first reply), decode speed (output
 tokens / wall time of a full decomposition, prompt included, best of ``--repeats`` distinct
 questions), resident memory after the runs, and for transformers the questions/second of
-batched plan generation (batch 1 vs ``--batch``). Ratios are against the raw llama.cpp run.
+batched plan generation (batch 1 vs ``--batch``) next to llama.cpp's one plan after
+another (how ``generate_local_batch`` runs a ``llamacpp:`` model). Ratios are against the raw
+llama.cpp run.
 
     python bench/decomposer_speed.py [--tokens 64] [--repeats 3] [--batch 8]
 """
@@ -84,11 +86,12 @@ def child(backend: str, tokens: int, repeats: int, batch: int, t0: float) -> dic
         n_out = ask(conv)
         speeds.append(n_out / (time.perf_counter() - start))
     result["tok_per_s"] = max(speeds)
-    if backend == "local:smollm2" and batch > 1:
+    if backend != "raw-llamacpp" and batch > 1:
         from langgraph_decomp.models import generate_local_batch
 
         work = (convs * ((batch // len(convs)) + 1))[:batch]
-        for size in (1, batch):
+        # llama.cpp answers one plan after another; transformers also pads into batches.
+        for size in (1, batch) if backend == "local:smollm2" else (1,):
             start = time.perf_counter()
             generate_local_batch(backend, work, max_tokens=tokens, batch_size=size)
             result[f"q_per_s_batch{size}"] = len(work) / (time.perf_counter() - start)
@@ -121,11 +124,13 @@ def main() -> None:
     for r in rows:
         print(f"{r['backend']:<20}{r['tok_per_s']:>8.1f}{r['tok_per_s'] / ref:>8.2f}"
               f"{r['cold_start_s']:>14.1f}{r['rss_mib']:>10.0f}")
-    tf = rows[-1]
+    tf, cpp = rows[-1], rows[1]
     if f"q_per_s_batch{args.batch}" in tf:
         b1, bn = tf["q_per_s_batch1"], tf[f"q_per_s_batch{args.batch}"]
-        print(f"transformers plans/s: batch 1 {b1:.2f}, batch {args.batch} {bn:.2f} "
-              f"({bn / b1:.2f}x)")
+        print(f"plans/s over {args.batch} plans: transformers batch 1 {b1:.2f}, "
+              f"batch {args.batch} {bn:.2f} ({bn / b1:.2f}x); "
+              f"llama.cpp one by one {cpp['q_per_s_batch1']:.2f} "
+              f"({cpp['q_per_s_batch1'] / bn:.2f}x transformers batched)")
 
 
 if __name__ == "__main__":
