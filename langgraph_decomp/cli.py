@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--eval-batch-size", type=int, default=16)
     di.add_argument("--eval-max-tokens", type=int, default=160)
     di.add_argument("--eval-backend", choices=("llamacpp", "transformers"), default="llamacpp",
-                    help="Score GGUF students with llama.cpp (default, faster) or transformers.")
+                    help="Score GGUF students with llama.cpp (default) or transformers.")
     di.add_argument("--retrain", action="store_true",
                     help="Train again even if OUT/student already holds a trained student.")
     return parser

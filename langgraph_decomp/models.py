@@ -297,9 +297,9 @@ def generate_local_batch(
 
     For throughput work (plan evaluation, distillation); the graph itself calls models one
     at a time through LangChain. A transformers model generates in padded batches of
-    ``batch_size``; a ``llamacpp:`` model answers one conversation after another (llama.cpp
-    decodes one sequence faster than transformers decodes a batch of 8 on a laptop CPU: see
-    ``bench/decomposer_speed.py``). Returns one reply per conversation, in order.
+    ``batch_size``; a ``llamacpp:`` model answers one conversation after another
+    (``bench/decomposer_speed.py`` compares the two). Returns one reply per conversation, in
+    order.
     """
     if not is_local(spec):
         raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
