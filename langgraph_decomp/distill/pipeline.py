@@ -106,7 +106,8 @@ def run_distill(
     distilled, side by side) when the data has gold sub-questions.
 
     ``eval_backend="llamacpp"`` scores GGUF students with llama.cpp (the base file and the
-    export; faster on a CPU), otherwise transformers in batches of ``eval_batch_size``.
+    export, the same files the ``llamacpp:`` backend serves), otherwise transformers in
+    batches of ``eval_batch_size``.
     """
     train_cfg = train or TrainConfig()
     seconds: dict[str, float] = {}
@@ -117,6 +118,7 @@ def run_distill(
         now = time.perf_counter()
         seconds[phase] = round(now - clock, 1)
         clock = now
+
     examples = load_examples(data, limit=limit, seed=seed)
     train_set, held_out = split_examples(examples, holdout=holdout, seed=seed)
     log(f"{len(train_set)} training / {len(held_out)} held-out questions")
