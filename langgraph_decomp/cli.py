@@ -84,11 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--max-steps-plan", type=int,
                     help="Drop longer plans (default: the prompt's cap, 5).")
     di.add_argument("--full", action="store_true", help="Full fine-tune instead of LoRA.")
-    di.add_argument("--epochs", type=float, default=1.0)
+    di.add_argument("--epochs", type=float, help="Training epochs (default 1).")
     di.add_argument("--train-steps", type=int, default=-1, help="Stop after N steps.")
-    di.add_argument("--lr", type=float, default=5e-4)
-    di.add_argument("--batch-size", type=int, default=8)
-    di.add_argument("--max-length", type=int, default=384)
+    di.add_argument("--lr", type=float, help="Learning rate (default 5e-4).")
+    di.add_argument("--batch-size", type=int, help="Rows per training step (default 8).")
+    di.add_argument("--max-length", type=int, help="Training tokens per row (default 384).")
     di.add_argument("--no-eval", dest="evaluate", action="store_false")
     di.add_argument("--eval-batch-size", type=int, default=16)
     di.add_argument("--eval-max-tokens", type=int, default=160)
@@ -219,9 +219,11 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
     result = run_distill(
         data=args.data, teacher=args.teacher, student=args.student, out_dir=Path(args.out),
         holdout=args.holdout, limit=args.limit, seed=args.seed,
-        train=TrainConfig(lora=not args.full, epochs=args.epochs, max_steps=args.train_steps,
-                          learning_rate=args.lr, batch_size=args.batch_size,
-                          max_length=args.max_length, seed=args.seed),
+        train=TrainConfig(lora=not args.full, max_steps=args.train_steps, seed=args.seed,
+                          **{k: v for k, v in (("epochs", args.epochs),
+                                               ("learning_rate", args.lr),
+                                               ("batch_size", args.batch_size),
+                                               ("max_length", args.max_length)) if v is not None}),
         teacher_context=teacher_context, min_steps=args.min_steps,
         max_steps=args.max_steps_plan, evaluate=args.evaluate,
         eval_batch_size=args.eval_batch_size, eval_max_tokens=args.eval_max_tokens,

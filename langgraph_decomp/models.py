@@ -292,20 +292,21 @@ def generate_local_batch(
     *,
     max_tokens: int = 192,
     batch_size: int = 16,
+    stop: Sequence[str] = (),
 ) -> list[str]:
     """Greedy replies of a local model to many conversations.
 
     For throughput work (plan evaluation, distillation); the graph itself calls models one
     at a time through LangChain. A transformers model generates in padded batches of
     ``batch_size``; a ``llamacpp:`` model answers one conversation after another
-    (``bench/decomposer_speed.py`` compares the two). Returns one reply per conversation, in
-    order.
+    (``bench/decomposer_speed.py`` compares the two). Generation ends at the first ``stop``
+    string, which is not part of the reply. Returns one reply per conversation, in order.
     """
     if not is_local(spec):
         raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
     if spec.startswith(LLAMACPP_PREFIX):
         chat = load_chat_model(spec, max_tokens=max_tokens, temperature=0.0)
-        return [chat.invoke(list(conv)).text for conv in conversations]
+        return [chat.invoke(list(conv), stop=list(stop) or None).text for conv in conversations]
     import torch
 
     model, tokenizer, lock = _load_weights(*local_source(spec))
@@ -329,13 +330,21 @@ def generate_local_batch(
                 enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
                                 add_special_tokens=False)
                 out = model.generate(**enc, max_new_tokens=max_tokens, do_sample=False,
-                                     pad_token_id=tokenizer.pad_token_id)
+                                     pad_token_id=tokenizer.pad_token_id,
+                                     **({"stop_strings": list(stop), "tokenizer": tokenizer}
+                                        if stop else {}))
                 texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :],
                                                skip_special_tokens=True)
-                replies.update(zip(batch, texts, strict=True))
+                replies.update(zip(batch, (_cut_at(t, stop) for t in texts), strict=True))
         finally:
             tokenizer.padding_side = side
     return [replies[i] for i in range(len(prompts))]
+
+
+def _cut_at(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first stop string (transformers keeps the stop string itself)."""
+    cuts = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(cuts)] if cuts else text
 
 
 def _hosted_chat_model(

@@ -60,7 +60,9 @@ def evaluate_plans(
     """Plan metrics per decomposer on held-out questions with gold sub-questions.
 
     ``decomposers`` maps a label to a local model string; a label ending in ``few-shot`` is
-    prompted with ``shots`` as worked examples.
+    prompted with ``shots`` as worked examples. Generation stops where a plan would start
+    sub-question ``max_subquestions + 1`` (the parser keeps at most ``max_subquestions``), so a
+    plan that repeats itself does not run on to ``max_tokens``.
     """
     gold = [e.subquestions or [] for e in held_out]
     results: dict[str, PlanMetrics] = {}
@@ -70,7 +72,8 @@ def evaluate_plans(
         else:
             convs = [decompose_messages(e.question, max_subquestions=max_subquestions)
                      for e in held_out]
-        outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size)
+        outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size,
+                                       stop=[f"\n{max_subquestions + 1}."])
         results[label] = plan_metrics(outputs, gold, max_subquestions=max_subquestions)
         if on_result:
             on_result(label, results[label])

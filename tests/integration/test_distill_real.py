@@ -51,6 +51,11 @@ def test_student_trains_merges_saves_reloads_and_decomposes(tmp_path, monkeypatc
                            quantization="F32")
     got = load_chat_model(f"llamacpp:{exported}", max_tokens=24).invoke(conv).text
     assert got.strip() and got.strip() == expected.strip()
+    # Both backends end a reply at its first stop string and leave the stop string out.
+    stop = expected.strip()[6:10]
+    cut = expected[: expected.index(stop)].strip()
+    for spec in (result.decomposer, f"llamacpp:{exported}"):
+        assert generate_local_batch(spec, [conv], max_tokens=24, stop=[stop])[0].strip() == cut
 
     # A rerun on the same directory keeps the trained student instead of training again.
     import langgraph_decomp.distill.pipeline as pipeline
