@@ -137,3 +137,29 @@ def test_gguf_export_rejects_what_it_cannot_write(tmp_path):
         export_gguf(tmp_path, tmp_path / "base.gguf", tmp_path / "out.gguf", quantization="Q2_K")
     with pytest.raises(ModelConfigError, match="No model.safetensors"):
         export_gguf(tmp_path, tmp_path / "base.gguf", tmp_path / "out.gguf")
+
+
+@pytest.mark.parametrize(("grouped", "strategy"), [(True, "group_by_length"), (False, "random")])
+def test_training_batches_rows_of_similar_length_unless_told_not_to(
+    grouped, strategy, monkeypatch, tmp_path
+):
+    pytest.importorskip("trl")
+    import trl
+
+    from langgraph_decomp.distill import train
+
+    seen = {}
+
+    class Captured(Exception):
+        pass
+
+    def trainer(*, args, **kwargs):  # stands in for trl.SFTTrainer: keep the config, stop
+        seen["args"] = args
+        raise Captured
+
+    monkeypatch.setattr(train, "load_student", lambda spec: (object(), object()))
+    monkeypatch.setattr(trl, "SFTTrainer", trainer)
+    config = train.TrainConfig(lora=False, group_by_length=grouped)
+    with pytest.raises(Captured):
+        train.finetune([plan(1, ["A?", "B?"])], student="x", out_dir=tmp_path, config=config)
+    assert seen["args"].train_sampling_strategy == strategy
