@@ -120,41 +120,38 @@ def finetune(
     )
     import torch
 
-    scratch = tempfile.mkdtemp(prefix="langgraph-decomp-sft-")
-    args = SFTConfig(
-        output_dir=scratch,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=0.05,
-        max_length=config.max_length,
-        completion_only_loss=True,
-        bf16=False,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
-        logging_steps=config.logging_steps,
-        save_strategy="no",
-        report_to=[],
-        seed=config.seed,
-        dataloader_num_workers=0,
-        **no_checkpointing,
-        **sampling,
-    )
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(sft_rows(plans, config.max_subquestions)),
-        processing_class=tokenizer,
-        peft_config=peft_config,
-    )
-    try:
+    # Trainer scratch (no checkpoints are saved there); removed however the run ends.
+    with tempfile.TemporaryDirectory(prefix="langgraph-decomp-sft-",
+                                     ignore_cleanup_errors=True) as scratch:
+        args = SFTConfig(
+            output_dir=scratch,
+            num_train_epochs=config.epochs,
+            max_steps=config.max_steps,
+            per_device_train_batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            lr_scheduler_type="cosine",
+            warmup_steps=0.05,
+            max_length=config.max_length,
+            completion_only_loss=True,
+            bf16=False,
+            fp16=False,
+            use_cpu=not torch.cuda.is_available(),
+            logging_steps=config.logging_steps,
+            save_strategy="no",
+            report_to=[],
+            seed=config.seed,
+            dataloader_num_workers=0,
+            **no_checkpointing,
+            **sampling,
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_list(sft_rows(plans, config.max_subquestions)),
+            processing_class=tokenizer,
+            peft_config=peft_config,
+        )
         result = trainer.train()
-    finally:
-        import shutil
-
-        shutil.rmtree(scratch, ignore_errors=True)
     trained = trainer.model
     if config.lora:
         trained = trained.merge_and_unload()

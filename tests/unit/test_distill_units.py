@@ -159,7 +159,14 @@ def test_training_batches_rows_of_similar_length_unless_told_not_to(
 
     monkeypatch.setattr(train, "load_student", lambda spec: (object(), object()))
     monkeypatch.setattr(trl, "SFTTrainer", trainer)
+    import tempfile
+
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
     config = train.TrainConfig(lora=False, group_by_length=grouped)
     with pytest.raises(Captured):
-        train.finetune([plan(1, ["A?", "B?"])], student="x", out_dir=tmp_path, config=config)
+        train.finetune([plan(1, ["A?", "B?"])], student="x", out_dir=tmp_path / "out",
+                       config=config)
     assert seen["args"].train_sampling_strategy == strategy
+    assert not list(scratch_root.iterdir())  # a trainer that fails to build leaves no scratch
