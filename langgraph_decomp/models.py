@@ -143,12 +143,18 @@ def _local_chat_model_class() -> type[BaseChatModel]:
             return {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out}
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+            if stop:  # HuggingFacePipeline ignores `stop`; transformers stops on strings itself
+                stops = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
+                kwargs["pipeline_kwargs"] = {**kwargs.get("pipeline_kwargs", {}), **stops}
             with self._lock:
                 result = super()._generate(messages, stop, run_manager, **kwargs)
             for generation in result.generations:
                 message = generation.message
-                message.usage_metadata = self._usage(messages, message.text)  # type: ignore[attr-defined]
+                text = message.text
+                message.usage_metadata = self._usage(messages, text)  # type: ignore[attr-defined]
                 message.response_metadata["model_name"] = self.model_id
+                if stop:  # counted above as decoded; the reply ends before the stop string
+                    message.content = _cut_at(text, stop)
             return result
 
         async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
@@ -498,13 +504,18 @@ def call_model(
     messages: Sequence[BaseMessage],
     *,
     run_name: str,
+    local_stop: Sequence[str] = (),
 ) -> tuple[str, dict[str, RoleUsage]]:
     """Call the model for ``role`` and return its text and a usage update for the state.
 
     The call is traced as ``run_name`` with the tag ``role:<role>`` and the model string in
     metadata. Failures become :class:`ModelCallError` naming the role and model.
+    ``local_stop`` ends a local model's reply at the first of these strings (a small model
+    may loop until its token cap); hosted models are not sent it, as some APIs reject
+    ``stop`` (OpenAI's reasoning models).
     """
     model, label = models.resolve(role, ctx)
+    stop = {"stop": list(local_stop)} if local_stop and is_local(label) else {}
     usage_cb = UsageMetadataCallbackHandler()
     # Merge into the node's config so parent callbacks (tracers, stream handlers) still see
     # the call; replacing `callbacks` would cut the model run out of the trace.
@@ -518,7 +529,7 @@ def call_model(
         },
     )
     try:
-        response = model.invoke(list(messages), config=config)  # type: ignore[arg-type]
+        response = model.invoke(list(messages), config=config, **stop)  # type: ignore[arg-type]
     except DecompError:
         raise
     except Exception as e:

@@ -122,7 +122,9 @@ def _plan(
             raise InvalidInputError("'subquestions_given' must be a list of strings.")
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
     messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
-    text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose")
+    # Lines past the cap are cut by the parser; a local model stops where the next would start.
+    text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose",
+                             local_stop=[f"\n{ctx.max_subquestions + 1}."])
     return parse_plan(text, ctx.max_subquestions), usage
 
 

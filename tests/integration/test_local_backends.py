@@ -25,3 +25,17 @@ def test_each_local_backend_writes_a_parseable_plan(decomposer):
     assert usage["calls"] == 1 and usage["input_tokens"] > 100
     assert 0 < usage["output_tokens"] <= 32
     assert out["answer"] == "72"
+
+
+@pytest.mark.parametrize("spec", ["local:smollm2", "llamacpp:smollm2"])
+def test_each_local_backend_ends_a_chat_reply_at_a_stop_string(spec):
+    from langgraph_decomp.models import load_chat_model
+    from langgraph_decomp.nodes import decompose_messages
+
+    model = load_chat_model(spec, max_tokens=48, temperature=0.0)
+    messages = decompose_messages("Tom has 3 apples and buys 5 more. He eats 2. How many are left?")
+    free = model.invoke(messages)
+    assert "\n2." in free.text  # the untrained model lists on; so the stop below has work to do
+    stopped = model.invoke(messages, stop=["\n2."])
+    assert stopped.text == free.text[: free.text.index("\n2.")]
+    assert 0 < stopped.usage_metadata["output_tokens"] < free.usage_metadata["output_tokens"]

@@ -1,4 +1,5 @@
 import pytest
+from langchain_core.messages import AIMessage
 
 from langgraph_decomp import Context
 from langgraph_decomp.models import (
@@ -64,3 +65,39 @@ def test_llamacpp_strings_are_local_and_need_a_gguf_file():
         load_chat_model("llamacpp:/definitely/not/here.gguf")
     with pytest.raises(ModelConfigError, match="existing .gguf file"):
         load_chat_model("llamacpp:some/hub-id")
+
+
+class _StopHonouringChat(ScriptedChat):
+    """A looping planner (ten numbered lines) that records the ``stop`` each call was sent."""
+
+    stops: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.stops.append(stop)
+        result = super()._generate(messages, stop, run_manager, **kwargs)
+        message = result.generations[0].message
+        cuts = [i for i in (message.text.find(s) for s in stop or ()) if i >= 0]
+        message.content = message.text[: min(cuts)] if cuts else message.text
+        return result
+
+
+@pytest.mark.parametrize(("decomposer", "stopped"),
+                         [("llamacpp:smollm2", True), ("local:smollm2", True),
+                          ("openai:gpt-4o-mini", False)])
+def test_local_planners_stop_where_the_line_past_the_cap_would_start(
+    monkeypatch, decomposer, stopped
+):
+    import langgraph_decomp.models as models_module
+    from langgraph_decomp import build_graph
+
+    looping = "\n".join(f"{i}. How many apples does Tom have?" for i in range(1, 11))
+    planner = _StopHonouringChat(messages=iter([AIMessage(content=looping)]), stops=[])
+    monkeypatch.setattr(models_module, "load_chat_model", lambda spec, **_: planner)
+    graph = build_graph(decomposer=decomposer, solver=ScriptedChat.of("Final answer: 8"))
+    out = graph.invoke({"question": "Tom has 3 apples and buys 5 more. How many apples now?"},
+                       context={"verify": False, "solve_scheme": "scaffold",
+                                "max_subquestions": 3})
+    # Hosted APIs are not sent `stop` (OpenAI's reasoning models reject it).
+    assert planner.stops == ([["\n4."]] if stopped else [None])
+    assert planner.replies[0].text.count("\n") == (2 if stopped else 9)
+    assert [s["question"] for s in out["subquestions"]] == ["How many apples does Tom have?"]
