@@ -95,8 +95,10 @@ def _from_lines(text: str) -> list[str]:
 def parse_plan(text: str, max_subquestions: int) -> Plan:
     """Parse a decomposer's output into at most ``max_subquestions`` sub-questions.
 
-    Duplicates (case-insensitive) and fragments shorter than three characters are dropped;
-    extra sub-questions beyond the cap are cut.
+    Only the first ``max_subquestions`` items are read, then duplicates (case-insensitive)
+    and fragments shorter than three characters are dropped: a small model that loops past
+    the cap adds nothing, and a local decomposer stopped where item ``max_subquestions + 1``
+    would start (as the graph does) yields the same plan as one left to run on.
     """
     text = (text or "").strip()
     if not text:
@@ -108,7 +110,7 @@ def parse_plan(text: str, max_subquestions: int) -> Plan:
         raw = _from_lines(text)
     seen: set[str] = set()
     subquestions: list[str] = []
-    for item in raw:
+    for item in raw[:max_subquestions]:
         cleaned = _clean(item)
         key = cleaned.lower()
         if len(cleaned) < 3 or key in seen or key == NO_DECOMPOSITION.lower():
@@ -119,7 +121,7 @@ def parse_plan(text: str, max_subquestions: int) -> Plan:
         if NO_DECOMPOSITION.lower() in text.lower():
             return Plan(status="no_decomposition")
         return Plan(status="unparsable")
-    return Plan(subquestions=subquestions[:max_subquestions])
+    return Plan(subquestions=subquestions)
 
 
 def plan_dependencies(subquestions: list[str], mode: Dependencies) -> list[list[int]]:

@@ -49,6 +49,9 @@ def test_plan_is_capped_and_deduplicated():
     assert plan.subquestions == [f"What is quantity {i}?" for i in (1, 2, 3)]
     dup = parse_plan("1. How many apples?\n2. how many apples?\n3. How many pears?", 5)
     assert dup.subquestions == ["How many apples?", "How many pears?"]
+    # Items past the cap are not read, even where duplicates left room under it.
+    looping = "1. How many apples?\n2. How many apples?\n3. How many pears?"
+    assert parse_plan(looping, 2).subquestions == ["How many apples?"]
 
 
 def test_numbered_sentences_that_are_not_questions_still_count():
