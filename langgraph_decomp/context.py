@@ -91,7 +91,9 @@ class Context:
     )
     max_subquestions: int = field(
         default=5,
-        metadata={"description": "Cap on planned sub-questions; extra ones are dropped."},
+        metadata={"description": "Cap on planned sub-questions: only the plan's first "
+                  "max_subquestions items are read, and a local decomposer stops where the "
+                  "next would start."},
     )
     min_subquestions: int = field(
         default=1,
