@@ -163,14 +163,26 @@ def _local_chat_model_class() -> type[BaseChatModel]:
             return await asyncio.get_running_loop().run_in_executor(None, call)
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[Any]:  # type: ignore[no-untyped-def,override]
-            text = ""
+            # The pipeline's own streaming takes `stop` for single tokens and reports each raw
+            # token itself; here transformers stops on the strings, and the text up to the
+            # first stop string is yielded once (LangChain reports the yielded chunks).
+            if stop:
+                stops = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
+                kwargs["pipeline_kwargs"] = {**kwargs.get("pipeline_kwargs", {}), **stops}
+            hold = max((len(s) for s in stop or ()), default=1) - 1  # a stop's possible start
+            text, sent = "", 0
             with self._lock:
-                for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+                for chunk in super()._stream(messages, None, None, **kwargs):
                     text += chunk.text
-                    yield chunk
+                    kept = _cut_at(text, stop or ())
+                    end = len(kept) if len(kept) < len(text) else max(sent, len(text) - hold)
+                    if end > sent:
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=text[sent:end]))
+                        sent = end
+            kept = _cut_at(text, stop or ())
             yield ChatGenerationChunk(
                 message=AIMessageChunk(
-                    content="",
+                    content=kept[sent:],
                     usage_metadata=self._usage(messages, text),  # type: ignore[arg-type]
                     response_metadata={"model_name": self.model_id},
                 )

@@ -39,3 +39,7 @@ def test_each_local_backend_ends_a_chat_reply_at_a_stop_string(spec):
     stopped = model.invoke(messages, stop=["\n2."])
     assert stopped.text == free.text[: free.text.index("\n2.")]
     assert 0 < stopped.usage_metadata["output_tokens"] < free.usage_metadata["output_tokens"]
+    # Streaming (as under LangGraph's stream_mode="messages") ends at the same place.
+    chunks = [c.text for c in model.stream(messages, stop=["\n2."])]
+    assert "".join(chunks) == stopped.text
+    assert len(chunks) > 1 or spec.startswith("llamacpp:")  # llama.cpp: one chunk
