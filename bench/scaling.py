@@ -5,8 +5,8 @@ one-stage chain of thought, two-stage, and two-stage plus each knob — self-con
 (``n_samples=5``), verify-and-repair (``verify=true``, one repair), adaptive skip
 (``min_subquestions=2``) — so each knob's accuracy and hosted tokens sit side by side in
 ``OUT/summary.md`` and ``OUT/accuracy_vs_hosted_tokens.png``. Resumable like any eval run;
-the run is example-major, so stopping it early still compares every row on the same
-questions.
+the run is example-major and the report covers only questions every row finished, so a
+run stopped early (add ``--report-only`` to summarize it) still compares like with like.
 
 Every row solves with the ``scaffold`` scheme and, except the repair row, without the
 verifier (``Context`` verifies and repairs once by default), so each row differs from the

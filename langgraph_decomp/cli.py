@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--decomposer-max-tokens", type=int)
     ev.add_argument("--concurrency", type=int, default=1)
     ev.add_argument("--out", default="runs/eval", help="Output directory (resumable).")
+    ev.add_argument("--report-only", action="store_true",
+                    help="Only summarize OUT/results.jsonl (the questions every strategy "
+                    "finished); run nothing.")
 
     di = sub.add_parser("distill", help="Distil a small local decomposer from a teacher.")
     di.add_argument("--data", required=True, help="JSONL path or hub id (openai/gsm8k).")
@@ -170,6 +173,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     from langgraph_decomp import graph
     from langgraph_decomp.data import load_examples, sample_examples, split_examples
     from langgraph_decomp.eval import (
+        finished_by_all,
         load_records,
         make_strategies,
         print_summary,
@@ -195,16 +199,30 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
             if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
     base["verify"] = args.verify
     out_dir = Path(args.out)
-    console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")
-    asyncio.run(run_eval(examples, strategies, graph=graph, base_context=base, out_dir=out_dir,
-                         concurrency=args.concurrency))
+    status = 0
+    if not args.report_only:
+        console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")
+        try:
+            asyncio.run(run_eval(examples, strategies, graph=graph, base_context=base,
+                                 out_dir=out_dir, concurrency=args.concurrency))
+        except KeyboardInterrupt:
+            console.print("interrupted: rerun the same command to resume")
+            status = 130
     ids = {e.id for e in examples}
-    records = [r for r in load_records(out_dir / "results.jsonl") if r.id in ids]
-    summaries = summarize(records, [s.name for s in strategies])
+    names = [s.name for s in strategies]
+    records = finished_by_all(
+        [r for r in load_records(out_dir / "results.jsonl") if r.id in ids], names
+    )
+    finished = len({r.id for r in records})
+    if finished < len(ids):
+        console.print(f"{finished} of {len(ids)} questions finished by every strategy; "
+                      "the table covers those.")
+    summaries = summarize(records, names)
     print_summary(summaries, console)
-    for kind, path in write_reports(summaries, out_dir).items():
-        console.print(f"{kind}: {path}")
-    return 0
+    if summaries:
+        for kind, path in write_reports(summaries, out_dir).items():
+            console.print(f"{kind}: {path}")
+    return status
 
 
 def _run_distill(args: argparse.Namespace, console: Console) -> int:

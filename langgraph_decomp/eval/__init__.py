@@ -5,7 +5,13 @@ Beside the library: it imports ``langgraph_decomp``, never the reverse.
 
 from langgraph_decomp.eval.checking import is_correct
 from langgraph_decomp.eval.harness import Record, load_records, run_eval
-from langgraph_decomp.eval.report import Summary, print_summary, summarize, write_reports
+from langgraph_decomp.eval.report import (
+    Summary,
+    finished_by_all,
+    print_summary,
+    summarize,
+    write_reports,
+)
 from langgraph_decomp.eval.strategies import STRATEGY_NAMES, Strategy, make_strategies
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "Record",
     "Strategy",
     "Summary",
+    "finished_by_all",
     "is_correct",
     "load_records",
     "make_strategies",

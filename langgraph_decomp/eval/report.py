@@ -45,6 +45,16 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def finished_by_all(records: Sequence[Record], names: Sequence[str]) -> list[Record]:
+    """The records of the questions every strategy in ``names`` has finished (an errored
+    example counts as finished), so a stopped or still-running eval compares like with like."""
+    done: dict[str, set[str]] = {}
+    for r in records:
+        done.setdefault(r.id, set()).add(r.strategy)
+    wanted = set(names)
+    return [r for r in records if wanted <= done[r.id] and r.strategy in wanted]
+
+
 def summarize(records: Sequence[Record], order: Sequence[str] | None = None) -> list[Summary]:
     """Summaries per strategy (in ``order`` if given); errored examples count as wrong."""
     names = list(order or dict.fromkeys(r.strategy for r in records))

@@ -9,6 +9,7 @@ import pytest
 from langgraph_decomp import build_graph
 from langgraph_decomp.data import load_examples
 from langgraph_decomp.eval import (
+    finished_by_all,
     is_correct,
     load_records,
     make_strategies,
@@ -157,3 +158,24 @@ async def test_a_failing_example_is_recorded_and_retried_on_rerun(tmp_path):
     assert len(lines) == 4
     summary = summarize(load_records(tmp_path / "results.jsonl"))[0]
     assert summary.correct == 3 and summary.errors == 0
+
+
+async def test_a_stopped_run_reports_only_questions_every_strategy_finished(tmp_path):
+    from langgraph_decomp.cli import main
+
+    examples = load_examples(str(FIXTURE))
+    graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"),
+                        solver=oracle_solver())
+    names = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]
+    await run_eval(examples, make_strategies(names), graph=graph,
+                   base_context={"verify": False}, out_dir=tmp_path, show_progress=False)
+    results = tmp_path / "results.jsonl"
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(lines[:-1]) + "\n")  # stopped inside the last question
+
+    assert {r.id for r in finished_by_all(load_records(results), names)} == {"fx-1", "fx-2"}
+    status = main(["eval", "--data", str(FIXTURE), "--strategies", ",".join(names),
+                   "--solver", "openai:never-called", "--out", str(tmp_path), "--report-only"])
+    assert status == 0
+    rows = (tmp_path / "summary.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[:3] for row in rows] == [[n, "2", "2"] for n in names]
