@@ -14,7 +14,7 @@ two-stage base by one knob.
 
     ../shared/tools/standin-solver.sh serve 8011 &
     python bench/scaling.py --data ../shared/data/gsm8k_socratic/dev.jsonl --limit 100 \\
-        --distilled hf:runs/distill-gsm8k/student --holdout 200 \\
+        --distilled llamacpp:runs/distill-gsm8k-v3/student/model.Q8_0.gguf --holdout 200 \\
         --solver openai:standin-solver --base-url http://127.0.0.1:8011/v1 --out runs/scaling
 """
 
