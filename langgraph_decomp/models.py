@@ -142,10 +142,15 @@ def _local_chat_model_class() -> type[BaseChatModel]:
             n_out = len(tok(text, add_special_tokens=False)["input_ids"])
             return {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out}
 
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
-            if stop:  # HuggingFacePipeline ignores `stop`; transformers stops on strings itself
+        def _stop_on_strings(self, stop: list[str] | None, kwargs: dict[str, Any]) -> None:
+            """Have transformers stop on ``stop`` (HuggingFacePipeline ignores it, or reads it
+            as single tokens when streaming)."""
+            if stop:
                 stops = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
                 kwargs["pipeline_kwargs"] = {**kwargs.get("pipeline_kwargs", {}), **stops}
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+            self._stop_on_strings(stop, kwargs)
             with self._lock:
                 result = super()._generate(messages, stop, run_manager, **kwargs)
             for generation in result.generations:
@@ -163,12 +168,9 @@ def _local_chat_model_class() -> type[BaseChatModel]:
             return await asyncio.get_running_loop().run_in_executor(None, call)
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[Any]:  # type: ignore[no-untyped-def,override]
-            # The pipeline's own streaming takes `stop` for single tokens and reports each raw
-            # token itself; here transformers stops on the strings, and the text up to the
-            # first stop string is yielded once (LangChain reports the yielded chunks).
-            if stop:
-                stops = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
-                kwargs["pipeline_kwargs"] = {**kwargs.get("pipeline_kwargs", {}), **stops}
+            # The pipeline's own streaming reports each raw token itself; here the text up to
+            # the first stop string is yielded once (LangChain reports the yielded chunks).
+            self._stop_on_strings(stop, kwargs)
             hold = max((len(s) for s in stop or ()), default=1) - 1  # a stop's possible start
             text, sent = "", 0
             with self._lock:
