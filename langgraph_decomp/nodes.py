@@ -33,7 +33,7 @@ from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model, model_label
-from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies
+from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies, plan_stop
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
 from langgraph_decomp.voting import is_decided, vote_key, winner
 
@@ -122,9 +122,8 @@ def _plan(
             raise InvalidInputError("'subquestions_given' must be a list of strings.")
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
     messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
-    # Lines past the cap are cut by the parser; a local model stops where the next would start.
     text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose",
-                             local_stop=[f"\n{ctx.max_subquestions + 1}."])
+                             local_stop=plan_stop(ctx.max_subquestions))
     return parse_plan(text, ctx.max_subquestions), usage
 
 

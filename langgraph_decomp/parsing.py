@@ -92,6 +92,12 @@ def _from_lines(text: str) -> list[str]:
     return [m.group("text") for line in text.splitlines() if (m := _QUESTION_LINE.match(line))]
 
 
+def plan_stop(max_subquestions: int) -> list[str]:
+    """Stop strings that end a numbered plan where item ``max_subquestions + 1`` would start
+    (:func:`parse_plan` would not read it), so a looping local model stops early."""
+    return [f"\n{max_subquestions + 1}."]
+
+
 def parse_plan(text: str, max_subquestions: int) -> Plan:
     """Parse a decomposer's output into at most ``max_subquestions`` sub-questions.
 

@@ -19,6 +19,7 @@ from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
 from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
 from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_batch, gguf_file_of
 from langgraph_decomp.nodes import decompose_messages
+from langgraph_decomp.parsing import plan_stop
 
 
 class DistillResult(BaseModel):
@@ -73,7 +74,7 @@ def evaluate_plans(
             convs = [decompose_messages(e.question, max_subquestions=max_subquestions)
                      for e in held_out]
         outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size,
-                                       stop=[f"\n{max_subquestions + 1}."])
+                                       stop=plan_stop(max_subquestions))
         results[label] = plan_metrics(outputs, gold, max_subquestions=max_subquestions)
         if on_result:
             on_result(label, results[label])
