@@ -179,3 +179,30 @@ async def test_a_stopped_run_reports_only_questions_every_strategy_finished(tmp_
     assert status == 0
     rows = (tmp_path / "summary.csv").read_text().splitlines()[1:]
     assert [row.split(",")[:3] for row in rows] == [[n, "2", "2"] for n in names]
+
+
+def test_ctrl_c_during_eval_exits_130_and_still_writes_the_table(tmp_path, monkeypatch):
+    import asyncio
+
+    import langgraph_decomp.eval as eval_pkg
+    from langgraph_decomp.cli import main
+
+    examples = load_examples(str(FIXTURE))
+    graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"),
+                        solver=oracle_solver())
+    names = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]
+    asyncio.run(run_eval(examples, make_strategies(names), graph=graph,
+                         base_context={"verify": False}, out_dir=tmp_path, show_progress=False))
+    results = tmp_path / "results.jsonl"
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(lines[:-1]) + "\n")  # stopped inside the last question
+
+    async def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eval_pkg, "run_eval", interrupted)
+    status = main(["eval", "--data", str(FIXTURE), "--strategies", ",".join(names),
+                   "--solver", "openai:never-called", "--out", str(tmp_path)])
+    assert status == 130
+    rows = (tmp_path / "summary.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[:3] for row in rows] == [[n, "2", "2"] for n in names]
