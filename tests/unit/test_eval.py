@@ -1,5 +1,6 @@
 """Eval harness with fakes: checking rules, strategies, resumable results, reports."""
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -160,49 +161,50 @@ async def test_a_failing_example_is_recorded_and_retried_on_rerun(tmp_path):
     assert summary.correct == 3 and summary.errors == 0
 
 
-async def test_a_stopped_run_reports_only_questions_every_strategy_finished(tmp_path):
-    from langgraph_decomp.cli import main
+STOPPED_NAMES = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]
 
-    examples = load_examples(str(FIXTURE))
+
+def _stopped_run(out_dir: Path) -> Path:
+    """Both strategies on the 3-question fixture, stopped inside the last question."""
     graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"),
                         solver=oracle_solver())
-    names = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]
-    await run_eval(examples, make_strategies(names), graph=graph,
-                   base_context={"verify": False}, out_dir=tmp_path, show_progress=False)
-    results = tmp_path / "results.jsonl"
+    asyncio.run(run_eval(load_examples(str(FIXTURE)), make_strategies(STOPPED_NAMES),
+                         graph=graph, base_context={"verify": False}, out_dir=out_dir,
+                         show_progress=False))
+    results = out_dir / "results.jsonl"
     lines = results.read_text().splitlines()
-    results.write_text("\n".join(lines[:-1]) + "\n")  # stopped inside the last question
+    results.write_text("\n".join(lines[:-1]) + "\n")
+    return results
 
-    assert {r.id for r in finished_by_all(load_records(results), names)} == {"fx-1", "fx-2"}
-    status = main(["eval", "--data", str(FIXTURE), "--strategies", ",".join(names),
-                   "--solver", "openai:never-called", "--out", str(tmp_path), "--report-only"])
-    assert status == 0
-    rows = (tmp_path / "summary.csv").read_text().splitlines()[1:]
-    assert [row.split(",")[:3] for row in rows] == [[n, "2", "2"] for n in names]
+
+def _eval_cli(out_dir: Path, *extra: str) -> int:
+    from langgraph_decomp.cli import main
+
+    return main(["eval", "--data", str(FIXTURE), "--strategies", ",".join(STOPPED_NAMES),
+                 "--solver", "openai:never-called", "--out", str(out_dir), *extra])
+
+
+def _table_counts(out_dir: Path) -> list[list[str]]:
+    rows = (out_dir / "summary.csv").read_text().splitlines()[1:]
+    return [row.split(",")[:3] for row in rows]
+
+
+def test_a_stopped_run_reports_only_questions_every_strategy_finished(tmp_path):
+    results = _stopped_run(tmp_path)
+
+    assert {r.id for r in finished_by_all(load_records(results), STOPPED_NAMES)} == {"fx-1", "fx-2"}
+    assert _eval_cli(tmp_path, "--report-only") == 0
+    assert _table_counts(tmp_path) == [[n, "2", "2"] for n in STOPPED_NAMES]
 
 
 def test_ctrl_c_during_eval_exits_130_and_still_writes_the_table(tmp_path, monkeypatch):
-    import asyncio
-
     import langgraph_decomp.eval as eval_pkg
-    from langgraph_decomp.cli import main
 
-    examples = load_examples(str(FIXTURE))
-    graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"),
-                        solver=oracle_solver())
-    names = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]
-    asyncio.run(run_eval(examples, make_strategies(names), graph=graph,
-                         base_context={"verify": False}, out_dir=tmp_path, show_progress=False))
-    results = tmp_path / "results.jsonl"
-    lines = results.read_text().splitlines()
-    results.write_text("\n".join(lines[:-1]) + "\n")  # stopped inside the last question
+    _stopped_run(tmp_path)
 
     async def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(eval_pkg, "run_eval", interrupted)
-    status = main(["eval", "--data", str(FIXTURE), "--strategies", ",".join(names),
-                   "--solver", "openai:never-called", "--out", str(tmp_path)])
-    assert status == 130
-    rows = (tmp_path / "summary.csv").read_text().splitlines()[1:]
-    assert [row.split(",")[:3] for row in rows] == [[n, "2", "2"] for n in names]
+    assert _eval_cli(tmp_path) == 130
+    assert _table_counts(tmp_path) == [[n, "2", "2"] for n in STOPPED_NAMES]
