@@ -1,4 +1,4 @@
-"""The benchmarks still run against the current library (they are not part of the suite's timing)."""
+"""The benchmark scripts still run against the current library (no timing is asserted)."""
 
 import importlib.util
 import subprocess
