@@ -149,16 +149,18 @@ def plot(summaries: Sequence[Summary], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for s in summaries:
+    markers = "osD^vP*Xhp<>"
+    for i, s in enumerate(summaries):
         x = s.hosted_in_per_q + s.hosted_out_per_q
+        # Strategy strings are long: a legend under the axes keeps them readable.
         ax.errorbar(x, s.accuracy, yerr=[[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]],
-                    fmt="o", capsize=4)
-        ax.annotate(s.strategy, (x, s.accuracy), textcoords="offset points", xytext=(6, 6))
+                    fmt=markers[i % len(markers)], capsize=4, label=s.strategy)
     ax.set_xlabel("hosted tokens per question (input + output)")
     ax.set_ylabel("accuracy (95% Wilson interval)")
+    ax.set_xlim(left=0)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small", frameon=False)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
