@@ -1,9 +1,19 @@
 """Question sets for evaluation and distillation, by local path or Hugging Face hub name.
 
-A small registry of row formats turns raw rows into :class:`Example`; GSM8K is built in
-(both ``main`` and ``socratic``: in the socratic config each step line reads
-``sub-question ** step``), and DROP-style (context + question) or multi-hop sets plug in by
-registering a function in :data:`FORMATS`.
+A small registry of row formats turns raw rows into :class:`Example`:
+
+- ``gsm8k``: ``question`` + ``answer`` ending in ``#### N`` (the ``main`` and ``socratic``
+  configs; in the socratic one each step line reads ``sub-question ** step``);
+- ``strategyqa``: yes/no ``question``, ``answer`` (bool or ``"True"``/``"False"``) and a human
+  ``decomposition`` whose later steps refer to earlier ones as ``#1``, ``#2``;
+- ``svamp``: ``Body`` + ``Question``, numeric ``Answer``;
+- ``drop``: a ``question`` about a ``passage`` (the passage becomes the graph's ``context``),
+  gold spans in ``answers_spans``;
+- ``hotpotqa``: two-hop ``question_text`` over ten titled paragraphs (the ``context``), gold
+  spans in ``answers_objects``.
+
+``format="auto"`` (the default) picks the format from the first row's fields. Register a
+function in :data:`FORMATS` to plug in another data set.
 """
 
 from __future__ import annotations
@@ -13,11 +23,14 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from langgraph_decomp.errors import DecompError
+
+AnswerType = Literal["number", "yes_no", "span"]
+"""How an answer is checked: as a number, as yes/no, or as a text span (exact match + F1)."""
 
 
 class DataError(DecompError, ValueError):
@@ -30,11 +43,24 @@ class Example(BaseModel):
     id: str
     question: str
     gold: str
+    answer_type: AnswerType = "number"
+    golds: list[str] | None = None
+    """Every accepted answer (DROP and HotpotQA list several); ``gold`` is the first."""
     context: str | None = None
     subquestions: list[str] | None = None
+    solution: str | None = None
+    """A worked solution, one step per line (GSM8K), for a teacher that turns each step
+    into the sub-question it answers."""
 
 
 _GOLD = re.compile(r"####\s*(.+?)\s*$", re.MULTILINE)
+_CALCULATOR = re.compile(r"<<[^>]*>>")
+
+
+def _require(row: dict[str, Any], index: int, *names: str) -> None:
+    missing = [n for n in names if n not in row]
+    if missing:
+        raise DataError(f"row {index}: missing field(s) {', '.join(map(repr, missing))}")
 
 
 def gsm8k_example(row: dict[str, Any], index: int) -> Example:
@@ -45,26 +71,139 @@ def gsm8k_example(row: dict[str, Any], index: int) -> Example:
     gold = _GOLD.search(answer)
     if not gold:
         raise DataError(f"row {index}: the answer has no '#### <number>' line")
-    subquestions = [
-        line.split("**", 1)[0].strip()
-        for line in answer.splitlines()
-        if "**" in line and line.split("**", 1)[0].strip()
-    ]
+    subquestions, steps = [], []
+    for line in answer[: gold.start()].splitlines():
+        question, sep, step = line.partition("**")
+        if sep and question.strip():
+            subquestions.append(question.strip())
+        step = _CALCULATOR.sub("", step if sep else line).strip()
+        if step:
+            steps.append(step)
     return Example(
         id=str(row.get("id") or f"row-{index}"),
         question=row["question"].strip(),
         gold=gold.group(1).replace(",", "").strip(),
         subquestions=subquestions or None,
+        solution="\n".join(steps) or None,
     )
 
 
-FORMATS: dict[str, Callable[[dict[str, Any], int], Example]] = {"gsm8k": gsm8k_example}
+def strategyqa_example(row: dict[str, Any], index: int) -> Example:
+    """A StrategyQA row: yes/no ``answer``, human ``decomposition`` as sub-questions."""
+    _require(row, index, "question", "answer")
+    answer = row["answer"]
+    if isinstance(answer, str) and answer.strip().lower() in ("true", "false", "yes", "no"):
+        answer = answer.strip().lower() in ("true", "yes")
+    if not isinstance(answer, bool):
+        raise DataError(f"row {index}: 'answer' must be true/false, got {answer!r}")
+    steps = [s.strip() for s in row.get("decomposition") or [] if isinstance(s, str) and s.strip()]
+    return Example(
+        id=str(row.get("id") or row.get("qid") or f"row-{index}"),
+        question=str(row["question"]).strip(),
+        gold="yes" if answer else "no",
+        answer_type="yes_no",
+        subquestions=steps or None,
+    )
+
+
+def _number_text(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def svamp_example(row: dict[str, Any], index: int) -> Example:
+    """A SVAMP row: the question is ``Body`` + ``Question``, ``Answer`` a number."""
+    _require(row, index, "Body", "Question", "Answer")
+    try:
+        gold = _number_text(row["Answer"])
+    except (TypeError, ValueError):
+        raise DataError(f"row {index}: 'Answer' is not a number: {row['Answer']!r}") from None
+    body, question = str(row["Body"]).strip(), str(row["Question"]).strip()
+    body = body if body.endswith((".", "!", "?")) else body + "."
+    return Example(id=str(row.get("ID") or f"row-{index}"), question=f"{body} {question}",
+                   gold=gold)
+
+
+def _spans(value: Any) -> list[str]:
+    spans = value.get("spans") if isinstance(value, dict) else value
+    return [s.strip() for s in spans or [] if isinstance(s, str) and s.strip()]
+
+
+def drop_example(row: dict[str, Any], index: int) -> Example:
+    """A DROP row: a question about ``passage`` (the context); ``answers_spans`` are the gold
+    answers (numbers are checked as numbers, spans by exact match and token F1)."""
+    _require(row, index, "passage", "question", "answers_spans")
+    golds = list(dict.fromkeys(_spans(row["answers_spans"])))
+    if not golds:
+        raise DataError(f"row {index}: 'answers_spans' holds no answer")
+    types = row["answers_spans"].get("types") if isinstance(row["answers_spans"], dict) else None
+    numeric = bool(types) and all(t == "number" for t in types)
+    return Example(
+        id=str(row.get("query_id") or f"row-{index}"), question=str(row["question"]).strip(),
+        gold=golds[0], golds=golds, answer_type="number" if numeric else "span",
+        context=str(row["passage"]).strip(),
+    )
+
+
+def hotpotqa_example(row: dict[str, Any], index: int) -> Example:
+    """A HotpotQA row (IRCoT layout): ``question_text`` over titled ``contexts`` paragraphs."""
+    _require(row, index, "question_text", "answers_objects", "contexts")
+    golds = list(dict.fromkeys(s for obj in row["answers_objects"] for s in _spans(obj)))
+    if not golds:
+        raise DataError(f"row {index}: 'answers_objects' holds no answer span")
+    paragraphs = [
+        f"{p.get('title', '').strip()}: {p.get('paragraph_text', '').strip()}".strip(": ")
+        for p in row["contexts"] if isinstance(p, dict)
+    ]
+    gold = golds[0]
+    answer_type: AnswerType = "yes_no" if gold.lower() in ("yes", "no") else "span"
+    return Example(
+        id=str(row.get("question_id") or f"row-{index}"),
+        question=str(row["question_text"]).strip(), gold=gold, golds=golds,
+        answer_type=answer_type, context="\n\n".join(paragraphs),
+    )
+
+
+FORMATS: dict[str, Callable[[dict[str, Any], int], Example]] = {
+    "gsm8k": gsm8k_example,
+    "strategyqa": strategyqa_example,
+    "svamp": svamp_example,
+    "drop": drop_example,
+    "hotpotqa": hotpotqa_example,
+}
 """Row formats by name; add yours to plug in another data set."""
+
+_SIGNATURES = (  # (format, fields that identify it), most specific first
+    ("hotpotqa", {"question_text", "contexts"}),
+    ("drop", {"passage", "answers_spans"}),
+    ("svamp", {"Body", "Question"}),
+    ("strategyqa", {"question", "decomposition"}),
+    ("gsm8k", {"question", "answer"}),
+)
+
+
+def detect_format(row: dict[str, Any]) -> str:
+    """The name of the format whose fields ``row`` has."""
+    for name, keys in _SIGNATURES:
+        if keys <= row.keys():
+            return name
+    raise DataError(
+        f"Cannot tell the data format from the fields {sorted(row)}; pass one of "
+        f"{', '.join(FORMATS)}."
+    )
 
 
 def _read_rows(source: str, *, split: str, config: str | None) -> list[dict[str, Any]]:
     path = Path(source).expanduser()
     if path.is_file():
+        if path.suffix == ".json":
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as e:
+                raise DataError(f"{path}: not JSON ({e})") from None
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise DataError(f"{path}: expected a JSON list of objects")
+            return data
         rows = []
         with path.open(encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
@@ -89,20 +228,24 @@ def _read_rows(source: str, *, split: str, config: str | None) -> list[dict[str,
 def load_examples(
     source: str,
     *,
-    format: str = "gsm8k",
+    format: str = "auto",
     limit: int | None = None,
     seed: int = 0,
     split: str = "test",
     config: str | None = "socratic",
 ) -> list[Example]:
-    """Load examples from a JSONL path or a hub data set (``"openai/gsm8k"``).
+    """Load examples from a JSONL or JSON-list path, or a hub data set (``"openai/gsm8k"``).
 
-    With ``limit``, a fixed-seed random sample of that size, in the file's order.
+    ``format`` is a name in :data:`FORMATS` or ``"auto"`` (read off the first row). With
+    ``limit``, a fixed-seed random sample of that size, in the file's order.
     """
-    if format not in FORMATS:
-        raise DataError(f"Unknown format {format!r}; known: {', '.join(FORMATS)}")
+    if format != "auto" and format not in FORMATS:
+        raise DataError(f"Unknown format {format!r}; known: auto, {', '.join(FORMATS)}")
     rows = _read_rows(source, split=split, config=config)
-    examples = [FORMATS[format](row, i) for i, row in enumerate(rows)]
+    if not rows:
+        return []
+    make = FORMATS[detect_format(rows[0]) if format == "auto" else format]
+    examples = [make(row, i) for i, row in enumerate(rows)]
     if limit is not None and limit < len(examples):
         examples = sample_examples(examples, limit, seed=seed)
     return examples
