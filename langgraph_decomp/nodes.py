@@ -33,7 +33,13 @@ from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model, model_label
-from langgraph_decomp.parsing import Plan, parse_plan, plan_dependencies, plan_stop
+from langgraph_decomp.parsing import (
+    Plan,
+    numbered,
+    parse_plan,
+    plan_dependencies,
+    plan_stop,
+)
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
 from langgraph_decomp.voting import is_decided, vote_key, winner
 
@@ -225,7 +231,7 @@ def final_messages(
     the sub-questions' answers in order, then the question's; ``stepwise`` shows the answers
     already found (``previous_block``).
     """
-    hints = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(plan))
+    hints = numbered(plan)
     context_block = _context_block(context)
     if plan and scheme == "paper":
         return [

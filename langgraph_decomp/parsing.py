@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -90,6 +91,12 @@ def _from_lines(text: str) -> list[str]:
     if items:
         return items
     return [m.group("text") for line in text.splitlines() if (m := _QUESTION_LINE.match(line))]
+
+
+def numbered(items: Sequence[str]) -> str:
+    """Items as the numbered lines ``1. ...``, ``2. ...`` that plans are written in (and that
+    :func:`parse_plan` reads back)."""
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
 
 
 def plan_stop(max_subquestions: int) -> list[str]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from langgraph_decomp.distill.teacher import TeacherPlan
 from langgraph_decomp.errors import ModelConfigError
 from langgraph_decomp.nodes import decompose_messages
+from langgraph_decomp.parsing import numbered
 
 ROLE = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -44,7 +45,7 @@ class TrainConfig(BaseModel):
 
 def plan_text(subquestions: Sequence[str]) -> str:
     """A plan as the student should write it: numbered lines."""
-    return "\n".join(f"{i}. {q}" for i, q in enumerate(subquestions, 1))
+    return numbered(subquestions)
 
 
 def sft_rows(plans: Sequence[TeacherPlan], max_subquestions: int = 5) -> list[dict[str, Any]]:
