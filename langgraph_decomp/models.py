@@ -235,12 +235,19 @@ def _load_llamacpp(path: str) -> tuple[Any, threading.Lock]:
 class LlamaCppChat(BaseChatModel):
     """A chat model over ``llama_cpp.Llama.create_chat_completion`` (the GGUF's own chat
     template), reporting llama.cpp's token usage; async calls run in a worker thread and
-    one generation at a time holds the model's lock."""
+    one generation at a time holds the model's lock.
+
+    Each call reads its whole prompt afresh (``reuse_prefix=False``): llama.cpp's reuse of
+    the prefix a prompt shares with the previous one moves the logits, so a greedy reply
+    would depend on what ran before it. ``reuse_prefix=True`` trades that for speed on long
+    shared prompts (a distillation teacher's worked examples).
+    """
 
     model_id: str
     path: str
     max_tokens: int = 256
     temperature: float = 0.0
+    reuse_prefix: bool = False
 
     @property
     def _llm_type(self) -> str:
@@ -258,6 +265,8 @@ class LlamaCppChat(BaseChatModel):
         roles = {"system": "system", "human": "user", "ai": "assistant"}
         chat = [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
         with lock:
+            if not self.reuse_prefix:
+                llm.reset()  # no prefix reuse: the same request always gets the same reply
             out = llm.create_chat_completion(
                 chat, max_tokens=self.max_tokens, temperature=self.temperature, stop=stop,
                 seed=0,
@@ -468,6 +477,8 @@ def model_label(model: ModelLike) -> str:
     """A readable name for a model (its string, or its class and model name)."""
     if isinstance(model, str):
         return model
+    if isinstance(model, LlamaCppChat):
+        return model.model_id
     name = getattr(model, "model_name", None) or getattr(model, "model", None)
     return f"{type(model).__name__}:{name}" if isinstance(name, str) else type(model).__name__
 
