@@ -17,7 +17,8 @@ DECOMPOSE_SYSTEM = (
     "sub-questions, ensuring that no more than {max_subquestions} sub-questions are formulated. "
     "If the question is simple enough to answer directly, reply exactly "
     f'"{NO_DECOMPOSITION}". Otherwise list the sub-questions, one per line, numbered 1., 2., '
-    "... Only write sub-questions that directly help answer the question; do not answer them."
+    "... A sub-question may use an earlier one's answer, written #1, #2, ... Only write "
+    "sub-questions that directly help answer the question; do not answer them."
 )
 
 DECOMPOSE_USER = "{context_block}Question: {question}\n\nSub-questions:"
@@ -93,3 +94,41 @@ STEP_FEEDBACK_BLOCK = (
     "A reviewer rejected an earlier answer to this sub-question ({rejected}) with this "
     "feedback: {feedback}\n\n"
 )
+
+
+TEACHER_SOLUTION_SYSTEM = (
+    "You write the plan behind a worked solution. You are given a problem and its solution, "
+    "one step per line. For each step, write the sub-question that the step answers: one "
+    "sub-question per step, in the same order, numbered 1., 2., ... Each sub-question asks "
+    "for what its step computes, in the words of the problem, without the step's numbers or "
+    "result; the last one asks what the problem asks. Write only the sub-questions."
+)
+"""A distillation teacher that turns gold solution steps into sub-questions (GSM8K train
+questions have solutions but no human plans)."""
+
+TEACHER_SOLUTION_USER = "Problem: {question}\n\nSolution steps:\n{steps}\n\nSub-questions:"
+
+TEACHER_SOLUTION_SHOTS = (
+    (
+        "Natalia sold clips to 48 of her friends in April, and then she sold half as many "
+        "clips in May. How many clips did Natalia sell altogether in April and May?",
+        ("Natalia sold 48/2 = 24 clips in May.",
+         "Natalia sold 48+24 = 72 clips altogether in April and May."),
+        ("How many clips did Natalia sell in May?",
+         "How many clips did Natalia sell altogether in April and May?"),
+    ),
+    (
+        "Betty is saving money for a new wallet which costs $100. Betty has only half of the "
+        "money she needs. Her parents decided to give her $15 for that purpose, and her "
+        "grandparents twice as much as her parents. How much more money does Betty need to "
+        "buy the wallet?",
+        ("In the beginning, Betty has only 100 / 2 = $50.",
+         "Betty's grandparents gave her 15 * 2 = $30.",
+         "This means, Betty needs 100 - 50 - 30 - 15 = $5 more."),
+        ("How much money does Betty have in the beginning?",
+         "How much money do Betty's grandparents give her?",
+         "How much more money does Betty need to buy the wallet?"),
+    ),
+)
+"""Worked examples for :data:`TEACHER_SOLUTION_SYSTEM`, written by hand for two GSM8K
+*train* questions: (problem, solution steps, sub-questions)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ class FilterReport(BaseModel):
     duplicate: int = 0
     too_few_steps: int = 0
     too_many_steps: int = 0
+    wrong_step_count: int = 0
     solver_wrong: int = 0
     kept: int = 0
     rules: dict[str, str] = Field(default_factory=dict)
@@ -27,12 +28,15 @@ def filter_plans(
     *,
     min_steps: int = 1,
     max_steps: int = 8,
+    expected_steps: Mapping[str, int] | None = None,
     solver_check: Callable[[TeacherPlan], bool] | None = None,
 ) -> tuple[list[TeacherPlan], FilterReport]:
     """Apply the rules in order: unparsable, duplicate question, too few / too many steps,
-    and (when ``solver_check`` is given) plans with which the solver misses the gold answer,
-    the filter of Wu et al. (2024). Rules run cheapest first, so the solver is asked only
-    about plans that passed the others.
+    (given ``expected_steps``, plan id -> count) a plan whose length is not the expected
+    one (a teacher asked for one sub-question per gold solution step), and (when
+    ``solver_check`` is given) plans with which the solver misses the gold answer, the
+    filter of Wu et al. (2024). Rules run cheapest first, so the solver is asked only about
+    plans that passed the others.
     """
     report = FilterReport(
         total=len(plans),
@@ -41,6 +45,7 @@ def filter_plans(
             "duplicate": "the same question (case- and space-insensitive) seen before",
             "too_few_steps": f"fewer than {min_steps} sub-questions",
             "too_many_steps": f"more than {max_steps} sub-questions",
+            "wrong_step_count": "not one sub-question per gold solution step",
             "solver_wrong": "the solver, given this plan, misses the gold answer",
         },
     )
@@ -56,6 +61,8 @@ def filter_plans(
             report.too_few_steps += 1
         elif len(plan.subquestions) > max_steps:
             report.too_many_steps += 1
+        elif expected_steps is not None and len(plan.subquestions) != expected_steps.get(plan.id):
+            report.wrong_step_count += 1
         elif solver_check is not None and not solver_check(plan):
             report.solver_wrong += 1
         else:

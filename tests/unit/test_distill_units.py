@@ -170,3 +170,32 @@ def test_training_batches_rows_of_similar_length_unless_told_not_to(
                        config=config)
     assert seen["args"].train_sampling_strategy == strategy
     assert not list(scratch_root.iterdir())  # a trainer that fails to build leaves no scratch
+
+
+def test_solution_teacher_is_shown_the_numbered_gold_steps_and_two_worked_examples(tmp_path):
+    examples = load_examples(str(Path(__file__).parents[1] / "fixtures" / "gsm8k_train_3q.jsonl"))
+    teacher = RuleChat.by(lambda prompt: "1. How many pens does Ann have?\n2. How many are left?")
+    plans = teacher_plans(examples[:1], teacher=teacher, cache_path=tmp_path / "t.jsonl",
+                          prompt="solution", show_progress=False)
+    sent = teacher.prompts[0]
+    assert [m.type for m in sent] == ["system", "human", "ai", "human", "ai", "human"]
+    assert sent[-1].content.endswith(
+        "Solution steps:\n1. Ann has 4*6 = 24 pens.\n2. She has 24-5 = 19 pens left.\n\n"
+        "Sub-questions:"
+    )
+    assert "19" not in sent[-1].content.split("Solution steps:")[0]  # the gold stays out
+    assert plans[0].subquestions == ["How many pens does Ann have?", "How many are left?"]
+
+
+def test_solution_teacher_refuses_examples_without_a_solution(tmp_path):
+    from langgraph_decomp.errors import DecompError
+
+    with pytest.raises(DecompError, match="needs worked solutions"):
+        teacher_plans([Example(id="x", question="Q?", gold="1")], teacher=RuleChat.by(str),
+                      cache_path=tmp_path / "t.jsonl", prompt="solution", show_progress=False)
+
+
+def test_plans_of_the_wrong_length_are_dropped_when_the_step_count_is_known():
+    kept, report = filter_plans([plan(1, ["a?", "b?"]), plan(2, ["a?"])],
+                                expected_steps={"p1": 2, "p2": 3})
+    assert [p.id for p in kept] == ["p1"] and report.wrong_step_count == 1
