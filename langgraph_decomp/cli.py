@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from langgraph_decomp.context import CONTEXT_FIELDS, DEFAULT_MODEL
+from langgraph_decomp.context import CONTEXT_FIELDS, DEFAULT_DECOMPOSER, DEFAULT_SOLVER
 from langgraph_decomp.errors import DecompError
 
 
@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     solve = sub.add_parser("solve", help="Answer one question through the graph.")
     solve.add_argument("question", help="The question (quote it).")
     solve.add_argument("--context", help="Supporting text for reading-comprehension questions.")
-    solve.add_argument("--decomposer", help=f"Model string (default {DEFAULT_MODEL}).")
-    solve.add_argument("--solver", help=f"Model string (default {DEFAULT_MODEL}).")
+    solve.add_argument("--decomposer", help=f"Model string (default {DEFAULT_DECOMPOSER}).")
+    solve.add_argument("--solver", help=f"Model string (default {DEFAULT_SOLVER}).")
     solve.add_argument("--verifier", help="Model string (default: the solver).")
     solve.add_argument("--base-url", help="OpenAI-compatible endpoint for non-local models.")
     solve.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--solver", required=True, help="Solver model string.")
     ev.add_argument("--decomposer", help="Teacher decomposer for two-stage:teacher "
                                          "(default: the solver).")
-    ev.add_argument("--local", default=DEFAULT_MODEL, help="Decomposer for two-stage:local.")
+    ev.add_argument("--local", default="local:smollm2",
+                    help="Untrained decomposer for two-stage:local (default local:smollm2).")
     ev.add_argument("--distilled", help="Decomposer for two-stage:distilled (hf:<path>).")
     ev.add_argument("--base-url", help="OpenAI-compatible endpoint for non-local models.")
     ev.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
@@ -72,10 +73,18 @@ def _parser() -> argparse.ArgumentParser:
                     "finished); run nothing.")
 
     di = sub.add_parser("distill", help="Distil a small local decomposer from a teacher.")
-    di.add_argument("--data", required=True, help="JSONL path or hub id (openai/gsm8k).")
+    di.add_argument("--recipe", help="Run a recipe file (recipes/decomposer.json makes the "
+                    "shipped decomposer): several data sources, LoRA adapter for llama.cpp.")
+    di.add_argument("--ship", action="store_true", help="With --recipe: install the adapter, "
+                    "its manifest and model card in the package (langgraph_decomp/weights).")
+    di.add_argument("--teacher-override", help="With --recipe: ask this model instead of "
+                    "every model teacher of the recipe (a smoke test).")
+    di.add_argument("--eval-limit", type=int, help="With --recipe: at most N questions per "
+                    "evaluation set.")
+    di.add_argument("--data", help="JSONL path or hub id (openai/gsm8k); not with --recipe.")
     di.add_argument("--teacher", default="dataset",
                     help="'dataset' (the data's own sub-questions) or a model string.")
-    di.add_argument("--student", default=DEFAULT_MODEL,
+    di.add_argument("--student", default="local:smollm2",
                     help="Student: local:smollm2, hf:<hub id | dir | file.gguf>.")
     di.add_argument("--out", default="runs/distill", help="Output directory (resumable).")
     di.add_argument("--limit", type=int, help="Use a fixed-seed sample of this many rows.")
@@ -225,12 +234,48 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     return status
 
 
+def _run_recipe(args: argparse.Namespace, console: Console) -> int:
+    from pathlib import Path
+
+    from langgraph_decomp.distill.recipe import load_recipe, run_recipe
+    from langgraph_decomp.models import WEIGHTS_DIR
+
+    out = Path(args.out if args.out != "runs/distill" else "runs/decomposer")
+    result = run_recipe(
+        load_recipe(args.recipe), out_dir=out, limit=args.limit,
+        train_steps=args.train_steps if args.train_steps > 0 else None,
+        teacher=args.teacher_override, evaluate=args.evaluate, eval_limit=args.eval_limit,
+        ship_dir=WEIGHTS_DIR if args.ship else None, retrain=args.retrain, log=console.print,
+    )
+    for name, by_model in result.metrics.items():
+        console.print(_plan_table(f"{name}: plans on held-out questions", by_model))
+    console.print(f"adapter: {result.adapter} (sha256 {result.sha256[:12]}...)  ->  "
+                  f"--decomposer {result.decomposer}")
+    return 0
+
+
+def _plan_table(title: str, metrics: dict[str, Any]) -> Table:
+    table = Table(title=title)
+    for column in ("decomposer", "n", "parse rate", "count within ±1", "ROUGE-L F1",
+                   "mean steps", "hit cap", "repeats"):
+        table.add_column(column, justify="left" if column == "decomposer" else "right")
+    for label, m in metrics.items():
+        table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
+                      f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", str(m.hit_cap),
+                      str(m.repeated_line))
+    return table
+
+
 def _run_distill(args: argparse.Namespace, console: Console) -> int:
     from pathlib import Path
 
-    from rich.table import Table
-
     from langgraph_decomp.distill import TrainConfig, run_distill
+
+    if args.recipe:
+        return _run_recipe(args, console)
+    if not args.data:
+        console.print("[red]error:[/red] distill needs --data (or --recipe)")
+        return 2
 
     teacher_context = {k: v for k, v in (("base_url", args.base_url),
                                          ("api_key", args.api_key)) if v}
@@ -248,14 +293,8 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
         eval_backend=args.eval_backend, retrain=args.retrain, log=console.print,
     )
     if result.metrics:
-        table = Table(title="Plans on held-out questions (gold: human sub-questions)")
-        for column in ("decomposer", "n", "parse rate", "count within ±1", "ROUGE-L F1",
-                       "mean steps"):
-            table.add_column(column, justify="left" if column == "decomposer" else "right")
-        for label, m in result.metrics.items():
-            table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
-                          f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}")
-        console.print(table)
+        console.print(_plan_table("Plans on held-out questions (gold: human sub-questions)",
+                                  result.metrics))
     console.print(f"student: {result.student_dir}  ->  --decomposer {result.decomposer}")
     if result.fast_decomposer:
         console.print(f"llama.cpp (faster on CPU): --decomposer {result.fast_decomposer}")

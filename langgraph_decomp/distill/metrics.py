@@ -4,16 +4,21 @@
 - count within ±1: share of parsed plans whose number of sub-questions is within one of
   the gold count (an unparsable plan never counts);
 - ROUGE-L F1 between the plan's and the gold sub-question sets (each set joined in order),
-  with ``rouge-score``; an unparsable plan scores 0.
+  with ``rouge-score``; an unparsable plan scores 0;
+- before parsing: how many raw outputs ran to the token cap, and how many repeat a line
+  (the same text after its list number, case- and space-folded: a model that loops).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel
 
 from langgraph_decomp.parsing import parse_plan
+
+_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}\s*[.):\]]|[-*\u2022])\s*")
 
 
 class PlanMetrics(BaseModel):
@@ -24,12 +29,32 @@ class PlanMetrics(BaseModel):
     count_within_1: float
     rouge_l_f1: float
     mean_steps: float
+    hit_cap: int = 0
+    """Raw outputs that ended at the token cap (known only when finish reasons are given)."""
+    repeated_line: int = 0
+    """Raw outputs in which a line repeats an earlier one."""
+
+
+def repeats_a_line(text: str) -> bool:
+    """Whether a line of ``text`` says again what an earlier line said (list markers,
+    case and spacing aside)."""
+    seen: set[str] = set()
+    for line in text.splitlines():
+        key = " ".join(_MARKER.sub("", line).lower().split())
+        if not key:
+            continue
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def plan_metrics(
-    outputs: Sequence[str], gold: Sequence[Sequence[str]], *, max_subquestions: int = 10
+    outputs: Sequence[str], gold: Sequence[Sequence[str]], *, max_subquestions: int = 10,
+    finish_reasons: Sequence[str] | None = None,
 ) -> PlanMetrics:
-    """Score raw decomposer outputs against gold sub-question lists (same order)."""
+    """Score raw decomposer outputs against gold sub-question lists (same order);
+    ``finish_reasons`` (``"length"`` at the cap) count the outputs that hit the cap."""
     from rouge_score import rouge_scorer
 
     if len(outputs) != len(gold):
@@ -49,4 +74,6 @@ def plan_metrics(
         ) / n,
         rouge_l_f1=sum(rouge) / n,
         mean_steps=sum(len(p) for p in parsed) / n,
+        hit_cap=sum(r == "length" for r in finish_reasons or ()),
+        repeated_line=sum(repeats_a_line(text) for text in outputs),
     )

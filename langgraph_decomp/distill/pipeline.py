@@ -17,7 +17,7 @@ from langgraph_decomp.distill.filtering import FilterReport, filter_plans
 from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
 from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
 from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
-from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_batch, gguf_file_of
+from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_replies, gguf_file_of
 from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import plan_stop
 
@@ -56,14 +56,17 @@ def evaluate_plans(
     max_subquestions: int = 5,
     max_tokens: int = 160,
     batch_size: int = 16,
+    stop_at_cap: bool = True,
     on_result: Callable[[str, PlanMetrics], None] | None = None,
 ) -> dict[str, PlanMetrics]:
     """Plan metrics per decomposer on held-out questions with gold sub-questions.
 
     ``decomposers`` maps a label to a local model string; a label ending in ``few-shot`` is
-    prompted with ``shots`` as worked examples. Generation stops where a plan would start
-    sub-question ``max_subquestions + 1`` (the parser keeps at most ``max_subquestions``), so a
-    plan that repeats itself does not run on to ``max_tokens``.
+    prompted with ``shots`` as worked examples. With ``stop_at_cap``, generation stops where
+    a plan would start sub-question ``max_subquestions + 1`` (as the graph stops a local
+    decomposer; the parser keeps at most ``max_subquestions``), so a plan that repeats itself
+    does not run on to ``max_tokens``; without it the model ends its own turn or hits
+    ``max_tokens``, and the metrics count both.
     """
     gold = [e.subquestions or [] for e in held_out]
     results: dict[str, PlanMetrics] = {}
@@ -73,9 +76,14 @@ def evaluate_plans(
         else:
             convs = [decompose_messages(e.question, max_subquestions=max_subquestions)
                      for e in held_out]
-        outputs = generate_local_batch(spec, convs, max_tokens=max_tokens, batch_size=batch_size,
-                                       stop=plan_stop(max_subquestions))
-        results[label] = plan_metrics(outputs, gold, max_subquestions=max_subquestions)
+        replies = generate_local_replies(
+            spec, convs, max_tokens=max_tokens, batch_size=batch_size,
+            stop=plan_stop(max_subquestions) if stop_at_cap else (),
+        )
+        results[label] = plan_metrics(
+            [r.text for r in replies], gold, max_subquestions=max_subquestions,
+            finish_reasons=[r.finish_reason for r in replies],
+        )
         if on_result:
             on_result(label, results[label])
     return results

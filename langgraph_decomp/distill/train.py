@@ -18,10 +18,9 @@ from pydantic import BaseModel
 
 from langgraph_decomp.distill.teacher import TeacherPlan
 from langgraph_decomp.errors import ModelConfigError
+from langgraph_decomp.models import chat_dicts
 from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import numbered
-
-ROLE = {"system": "system", "human": "user", "ai": "assistant"}
 
 
 class TrainConfig(BaseModel):
@@ -54,7 +53,7 @@ def sft_rows(plans: Sequence[TeacherPlan], max_subquestions: int = 5) -> list[di
     for plan in plans:
         prompt = decompose_messages(plan.question, max_subquestions=max_subquestions)
         rows.append({
-            "prompt": [{"role": ROLE[m.type], "content": m.text} for m in prompt],
+            "prompt": chat_dicts(prompt),
             "completion": [{"role": "assistant", "content": plan_text(plan.subquestions)}],
         })
     return rows
@@ -88,10 +87,13 @@ def finetune(
     out_dir: Path,
     config: TrainConfig | None = None,
     card: dict[str, Any] | None = None,
+    save_adapter: bool = False,
 ) -> Path:
     """Fine-tune ``student`` on ``plans`` and save a merged HF model directory.
 
-    Returns ``out_dir``; load it back with ``decomposer="hf:<out_dir>"``.
+    Returns ``out_dir``; load it back with ``decomposer="hf:<out_dir>"``. With LoRA and
+    ``save_adapter``, the unmerged PEFT adapter is also saved to ``out_dir/adapter`` (for
+    :func:`langgraph_decomp.distill.export.export_lora_gguf`).
     """
     import dataclasses
     import tempfile
@@ -154,9 +156,11 @@ def finetune(
         )
         result = trainer.train()
     trained = trainer.model
-    if config.lora:
-        trained = trained.merge_and_unload()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if config.lora:
+        if save_adapter:
+            trained.save_pretrained(out_dir / "adapter", safe_serialization=True)
+        trained = trained.merge_and_unload()
     trained.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
     history = [h for h in trainer.state.log_history if "loss" in h]

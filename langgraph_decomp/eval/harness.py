@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from langgraph_decomp.context import DEFAULT_MODEL
+from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
 from langgraph_decomp.data import Example
 from langgraph_decomp.eval.checking import is_correct
 from langgraph_decomp.eval.strategies import Strategy
@@ -57,9 +57,9 @@ class Record(BaseModel):
 
 def hosted_roles(context: dict[str, Any]) -> list[str]:
     """Roles whose model string (from a run's context; default: embedded) is not local."""
-    solver = context.get("solver") or DEFAULT_MODEL
+    solver = context.get("solver") or DEFAULT_SOLVER
     models = {
-        "decomposer": context.get("decomposer") or DEFAULT_MODEL,
+        "decomposer": context.get("decomposer") or DEFAULT_DECOMPOSER,
         "solver": solver,
         "verifier": context.get("verifier") or solver,
     }

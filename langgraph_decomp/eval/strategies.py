@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from langgraph_decomp.context import DEFAULT_MODEL, Context
+from langgraph_decomp.context import Context
 from langgraph_decomp.errors import DecompError
 
 
@@ -73,7 +73,7 @@ def make_strategies(
     names: list[str],
     *,
     teacher: str | None = None,
-    local: str = DEFAULT_MODEL,
+    local: str = "local:smollm2",
     distilled: str | None = None,
 ) -> list[Strategy]:
     """Build the named strategies.

@@ -101,3 +101,54 @@ def test_local_planners_stop_where_the_line_past_the_cap_would_start(
     assert planner.stops == ([["\n4."]] if stopped else [None])
     assert planner.replies[0].text.count("\n") == (2 if stopped else 9)
     assert [s["question"] for s in out["subquestions"]] == ["How many apples does Tom have?"]
+
+
+def _ship(weights, content=b"adapter bytes"):
+    import hashlib
+    import json
+
+    weights.mkdir()
+    (weights / "decomposer.lora.gguf").write_bytes(content)
+    (weights / "manifest.json").write_text(json.dumps({
+        "file": "decomposer.lora.gguf", "sha256": hashlib.sha256(content).hexdigest()}))
+    return weights / "decomposer.lora.gguf"
+
+
+def test_shipped_weights_pass_their_sha256_check(tmp_path, monkeypatch):
+    from langgraph_decomp import models
+
+    path = _ship(tmp_path / "w")
+    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
+    assert models.shipped_adapter_path() == path
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupted", "no manifest"])
+def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_the_file(
+    tmp_path, monkeypatch, damage
+):
+    from langgraph_decomp import ModelConfigError, build_graph, models
+
+    path = _ship(tmp_path / "w")
+    if damage == "missing":
+        path.unlink()
+    elif damage == "corrupted":
+        path.write_bytes(b"adapter bytez")  # same size, other bytes
+    else:
+        (tmp_path / "w" / "manifest.json").unlink()
+    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
+    named = "manifest.json" if damage == "no manifest" else "decomposer.lora.gguf"
+    with pytest.raises(ModelConfigError, match=named) as info:
+        load_chat_model("local:decomposer")
+    assert damage.split()[-1] in str(info.value) or damage == "no manifest"
+    graph = build_graph(solver=ScriptedChat.of("Final answer: 1"))
+    with pytest.raises(ModelConfigError, match=r"\[decomposer\].*" + named):
+        graph.invoke({"question": "What is 1 + 1?"}, context={"verify": False})
+
+
+def test_the_shipped_decomposer_is_local_and_not_a_transformers_model():
+    from langgraph_decomp import ModelConfigError
+    from langgraph_decomp.models import local_source
+
+    assert is_local("local:decomposer")
+    with pytest.raises(ModelConfigError, match="llama.cpp adapter"):
+        local_source("local:decomposer")

@@ -1,0 +1,366 @@
+"""A distillation recipe: one JSON file that says how the shipped decomposer is made.
+
+``langgraph-decomp distill --recipe recipes/decomposer.json --out runs/decomposer --ship``
+runs it end to end: check the teacher against human plans, ask it for plans (cached per
+source, so a killed run resumes), filter them, fine-tune a LoRA adapter on the student,
+export the adapter as a GGUF file that llama.cpp applies to the student's own GGUF at load,
+score the plans on held-out questions, and with ``--ship`` copy the adapter, its manifest
+(sha256) and a model card into the package.
+
+A recipe names several data *sources* (GSM8K train questions with plans from a teacher that
+reads the gold solution; StrategyQA with its human decompositions); each may hold out
+questions that are never trained on, and the evaluation sets name those hold-outs or
+files the student never saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from langgraph_decomp.data import Example, load_examples, split_examples
+from langgraph_decomp.distill.filtering import FilterReport, filter_plans
+from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
+from langgraph_decomp.distill.teacher import (
+    DATASET_TEACHER,
+    TeacherPlan,
+    TeacherPrompt,
+    teacher_plans,
+)
+from langgraph_decomp.distill.train import TrainConfig
+from langgraph_decomp.errors import DecompError
+from langgraph_decomp.models import LLAMACPP_PREFIX, ModelLike, load_chat_model
+from langgraph_decomp.parsing import numbered
+
+
+class RecipeError(DecompError, ValueError):
+    """A recipe file is missing, not JSON, or has fields of the wrong shape."""
+
+
+class Source(BaseModel):
+    """One data set the student learns from."""
+
+    name: str
+    data: str
+    format: str = "auto"
+    limit: int | None = None
+    """A fixed-seed sample of this many questions (after the hold-out is set aside)."""
+    holdout: int = 0
+    """Questions set aside by seed before sampling: never trained on, for evaluation."""
+    teacher: str = DATASET_TEACHER
+    teacher_prompt: TeacherPrompt = "question"
+    teacher_reuse_prefix: bool = False
+    """For a ``llamacpp:`` teacher: reuse the KV cache of the shared worked examples
+    (faster; the plans are cached, so determinism matters less here)."""
+    teacher_max_tokens: int = 256
+    base_url: str | None = None
+    exact_steps: bool = False
+    """Keep a plan only if it has one sub-question per gold solution step (the
+    ``solution`` teacher is asked for exactly that)."""
+
+
+class TeacherCheck(BaseModel):
+    """Score the ``solution`` teacher against human plans before using it."""
+
+    data: str
+    format: str = "auto"
+    limit: int = 40
+    min_rouge_l: float = 0.6
+
+
+class EvalSet(BaseModel):
+    """Held-out questions with human sub-questions to score plans on."""
+
+    name: str
+    source: str | None = None
+    """Score on this source's hold-out."""
+    data: str | None = None
+    """Or on this file (never trained on)."""
+    format: str = "auto"
+    limit: int | None = None
+
+
+class Recipe(BaseModel):
+    """How the shipped decomposer is made (see ``recipes/decomposer.json``)."""
+
+    name: str
+    student: str = "local:smollm2"
+    max_subquestions: int = 5
+    seed: int = 0
+    teacher_check: TeacherCheck | None = None
+    sources: list[Source]
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    adapter_dtype: Literal["F16", "F32"] = "F16"
+    evaluate: list[EvalSet] = Field(default_factory=list)
+    eval_max_tokens: int = 192
+    licences: dict[str, str] = Field(default_factory=dict)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe file; relative data paths are taken from the current directory."""
+    path = Path(path)
+    try:
+        return Recipe.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise RecipeError(f"Cannot read recipe {path}: {e.strerror}") from None
+    except ValidationError as e:
+        raise RecipeError(f"Recipe {path} is not valid: {e}") from None
+
+
+class RecipeResult(BaseModel):
+    """What a recipe run produced."""
+
+    adapter: str
+    decomposer: str
+    sha256: str
+    size_bytes: int
+    teacher_check: PlanMetrics | None = None
+    filters: dict[str, FilterReport]
+    train_rows: int
+    metrics: dict[str, dict[str, PlanMetrics]] = {}
+    """Per evaluation set: base zero-shot, base few-shot and distilled."""
+    seconds: dict[str, float] = {}
+    trained_ids: dict[str, list[str]] = {}
+
+
+def _split(source: Source, seed: int, limit: int | None) -> tuple[list[Example], list[Example]]:
+    examples = load_examples(source.data, format=source.format)
+    train, held = split_examples(examples, holdout=source.holdout, seed=seed)
+    n = source.limit if limit is None else min(limit, source.limit or limit)
+    if n is not None and n < len(train):
+        keep = sorted(random.Random(seed).sample(range(len(train)), n))
+        train = [train[i] for i in keep]
+    return train, held
+
+
+def _teacher_model(source: Source) -> ModelLike:
+    if source.teacher == DATASET_TEACHER or not source.teacher.startswith(LLAMACPP_PREFIX):
+        return source.teacher
+    model = load_chat_model(source.teacher, max_tokens=source.teacher_max_tokens)
+    return model.model_copy(update={"reuse_prefix": source.teacher_reuse_prefix})
+
+
+def _steps(example: Example) -> int:
+    return len([line for line in (example.solution or "").splitlines() if line.strip()])
+
+
+def check_teacher(
+    check: TeacherCheck, source: Source, *, cache_path: Path, seed: int, limit: int | None,
+    show_progress: bool,
+) -> PlanMetrics:
+    """The ``solution`` teacher's plans for questions that have human plans, scored
+    against them (the teacher sees the gold solution, never the human sub-questions)."""
+    examples = load_examples(check.data, format=check.format,
+                             limit=check.limit if limit is None else min(limit, check.limit),
+                             seed=seed)
+    examples = [e for e in examples if e.solution and e.subquestions]
+    plans = teacher_plans(examples, teacher=_teacher_model(source), cache_path=cache_path,
+                          prompt="solution", context=_teacher_context(source),
+                          show_progress=show_progress)
+    return plan_metrics([numbered(p.subquestions) for p in plans],
+                        [e.subquestions or [] for e in examples],
+                        max_subquestions=10)
+
+
+def _teacher_context(source: Source) -> dict[str, Any]:
+    return {"base_url": source.base_url, "decomposer_max_tokens": source.teacher_max_tokens}
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_recipe(
+    recipe: Recipe,
+    *,
+    out_dir: Path,
+    limit: int | None = None,
+    train_steps: int | None = None,
+    teacher: str | None = None,
+    evaluate: bool = True,
+    eval_limit: int | None = None,
+    ship_dir: Path | None = None,
+    retrain: bool = False,
+    show_progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> RecipeResult:
+    """Run ``recipe`` into ``out_dir``; with ``ship_dir``, install the adapter there.
+
+    ``limit``, ``train_steps``, ``teacher`` and ``eval_limit`` shrink a run (a smoke test
+    of the same command): at most ``limit`` questions per source, ``train_steps`` optimizer
+    steps, every model teacher replaced by ``teacher``, ``eval_limit`` questions per
+    evaluation set.
+    """
+    from langgraph_decomp.distill.export import export_lora_gguf
+    from langgraph_decomp.distill.pipeline import evaluate_plans
+    from langgraph_decomp.distill.train import finetune, write_card
+    from langgraph_decomp.models import gguf_file_of
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    started = clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[phase] = round(now - clock, 1)
+        clock = now
+
+    sources = [
+        s.model_copy(update={"teacher": teacher}) if teacher and s.teacher != DATASET_TEACHER
+        else s for s in recipe.sources
+    ]
+    splits = {s.name: _split(s, recipe.seed, limit) for s in sources}
+    checked: PlanMetrics | None = None
+    solution_source = next((s for s in sources if s.teacher_prompt == "solution"), None)
+    if recipe.teacher_check and solution_source:
+        checked = check_teacher(recipe.teacher_check, solution_source,
+                                cache_path=out_dir / "teacher-check.jsonl", seed=recipe.seed,
+                                limit=limit, show_progress=show_progress)
+        log(f"teacher check on human plans: ROUGE-L F1 {checked.rouge_l_f1:.3f}, count within "
+            f"1 {checked.count_within_1:.1%} (n={checked.n})")
+        if checked.rouge_l_f1 < recipe.teacher_check.min_rouge_l and limit is None:
+            raise RecipeError(
+                f"The teacher's plans score ROUGE-L {checked.rouge_l_f1:.3f} against the human "
+                f"plans, below the recipe's min_rouge_l {recipe.teacher_check.min_rouge_l}."
+            )
+    lap("teacher_check")
+
+    kept_all: list[TeacherPlan] = []
+    filters: dict[str, FilterReport] = {}
+    for source in sources:
+        train, _ = splits[source.name]
+        plans = teacher_plans(
+            train, teacher=_teacher_model(source),
+            cache_path=out_dir / f"teacher-{source.name}.jsonl",
+            max_subquestions=recipe.max_subquestions, context=_teacher_context(source),
+            prompt=source.teacher_prompt, show_progress=show_progress,
+        )
+        kept, report = filter_plans(
+            plans, min_steps=1, max_steps=recipe.max_subquestions,
+            expected_steps={e.id: _steps(e) for e in train} if source.exact_steps else None,
+        )
+        filters[source.name] = report
+        log(f"{source.name}: {report.total} plans, kept {report.kept} ("
+            + ", ".join(f"{k} {v}" for k, v in report.model_dump().items()
+                        if k not in ("rules", "total", "kept") and v) + ")")
+        kept_all += kept
+    lap("teacher")
+    if not kept_all:
+        raise RecipeError("No teacher plan survived the filters; nothing to train on.")
+    random.Random(recipe.seed).shuffle(kept_all)
+
+    student_dir = out_dir / "student"
+    config = recipe.train.model_copy(update={"max_subquestions": recipe.max_subquestions,
+                                             "seed": recipe.seed})
+    if train_steps is not None:
+        config.max_steps = train_steps
+    if retrain or not (student_dir / "adapter" / "adapter_config.json").is_file():
+        finetune(kept_all, student=recipe.student, out_dir=student_dir, config=config,
+                 card={"recipe": recipe.name}, save_adapter=True)
+    else:
+        log(f"{student_dir} is already trained; reusing it (retrain=True to train again)")
+    lap("train")
+
+    base_gguf = gguf_file_of(recipe.student)
+    if base_gguf is None:
+        raise RecipeError(f"The student {recipe.student!r} is not a GGUF model; llama.cpp "
+                          "adapters need one.")
+    adapter = export_lora_gguf(student_dir / "adapter", base_gguf,
+                               out_dir / "decomposer.lora.gguf", base_model=recipe.student,
+                               dtype=recipe.adapter_dtype)
+    decomposer = f"{LLAMACPP_PREFIX}{adapter}"
+    log(f"adapter {adapter} ({adapter.stat().st_size / 2**20:.1f} MiB) -> "
+        f"--decomposer {decomposer}")
+    lap("export")
+
+    metrics: dict[str, dict[str, PlanMetrics]] = {}
+    if evaluate:
+        base = f"{LLAMACPP_PREFIX}{base_gguf}"
+        shots = kept_all[:3]
+        for eval_set in recipe.evaluate:
+            held = _eval_examples(eval_set, splits, eval_limit)
+            if not held:
+                continue
+            metrics[eval_set.name] = evaluate_plans(
+                {"base zero-shot": base, "base few-shot": base, "distilled": decomposer},
+                held, shots=shots, max_subquestions=recipe.max_subquestions,
+                max_tokens=recipe.eval_max_tokens, stop_at_cap=False,
+                on_result=lambda label, m, name=eval_set.name: log(
+                    f"{name} / {label}: parse {m.parse_rate:.1%}, count within 1 "
+                    f"{m.count_within_1:.1%}, ROUGE-L {m.rouge_l_f1:.3f}, cap "
+                    f"{m.hit_cap}, repeats {m.repeated_line} (n={m.n})"),
+            )
+    lap("eval")
+    seconds["total"] = round(time.perf_counter() - started, 1)
+
+    trained_ids = {s.name: sorted({p.id for p in kept_all} & {e.id for e in splits[s.name][0]})
+                   for s in sources}
+    result = RecipeResult(
+        adapter=str(adapter), decomposer=decomposer, sha256=file_sha256(adapter),
+        size_bytes=adapter.stat().st_size, teacher_check=checked, filters=filters,
+        train_rows=len(kept_all), metrics=metrics, seconds=seconds, trained_ids=trained_ids,
+    )
+    (out_dir / "result.json").write_text(result.model_dump_json(indent=2))
+    info = json.loads((student_dir / "distill_info.json").read_text())
+    write_card(student_dir, {**info, "recipe_result": result.model_dump(exclude={"trained_ids"})})
+    log("seconds: " + ", ".join(f"{k} {v}" for k, v in seconds.items()))
+    if ship_dir is not None:
+        ship(result, recipe, info, ship_dir)
+        log(f"shipped {adapter.name} to {ship_dir}")
+    return result
+
+
+def _eval_examples(
+    eval_set: EvalSet, splits: dict[str, tuple[list[Example], list[Example]]],
+    limit: int | None,
+) -> list[Example]:
+    if eval_set.source is not None:
+        if eval_set.source not in splits:
+            raise RecipeError(f"Evaluation set {eval_set.name!r} names an unknown source "
+                              f"{eval_set.source!r}.")
+        held = splits[eval_set.source][1]
+    elif eval_set.data is not None:
+        held = load_examples(eval_set.data, format=eval_set.format)
+    else:
+        raise RecipeError(f"Evaluation set {eval_set.name!r} needs 'source' or 'data'.")
+    held = [e for e in held if e.subquestions]
+    n = eval_set.limit if limit is None else min(limit, eval_set.limit or limit)
+    if n is not None and n < len(held):
+        keep = sorted(random.Random(0).sample(range(len(held)), n))
+        held = [held[i] for i in keep]
+    return held
+
+
+MANIFEST = "manifest.json"
+
+
+def ship(result: RecipeResult, recipe: Recipe, info: dict[str, Any], ship_dir: Path) -> Path:
+    """Copy the adapter into ``ship_dir`` with its manifest (sha256, size, base model) and a
+    model card (data, recipe, scores, licences, the ids of every trained question)."""
+    ship_dir.mkdir(parents=True, exist_ok=True)
+    target = ship_dir / Path(result.adapter).name
+    shutil.copyfile(result.adapter, target)
+    manifest = {
+        "file": target.name, "sha256": result.sha256, "size_bytes": result.size_bytes,
+        "base_model": recipe.student, "recipe": recipe.name,
+    }
+    (ship_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    (ship_dir / "trained_ids.json").write_text(json.dumps(result.trained_ids) + "\n")
+    from langgraph_decomp.distill.card import model_card
+
+    (ship_dir / "MODEL_CARD.md").write_text(model_card(result, recipe, info), encoding="utf-8")
+    return target

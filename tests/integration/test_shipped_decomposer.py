@@ -1,0 +1,91 @@
+"""The distilled decomposer that ships in the package, and the recipe that makes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from langgraph_decomp.models import (
+    LlamaCppChat,
+    embedded_gguf_path,
+    generate_local_batch,
+    load_chat_model,
+)
+from langgraph_decomp.nodes import decompose_messages
+
+pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
+
+
+def test_lora_adapter_export_matches_the_merged_model_in_transformers(tmp_path):
+    """llama.cpp applying the exported adapter to the base gives the same greedy text as
+    transformers running the merged model, and not the base's text."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from langgraph_decomp.distill.export import export_gguf, export_lora_gguf
+    from langgraph_decomp.distill.train import load_student
+
+    model, tokenizer = load_student("local:smollm2")
+    model.save_pretrained(tmp_path / "base")
+    tokenizer.save_pretrained(tmp_path / "base")
+    torch.manual_seed(0)  # a random (non-identity) adapter moves the greedy text
+    lora = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                            init_lora_weights=False, task_type="CAUSAL_LM"))
+    lora.save_pretrained(tmp_path / "adapter")
+    lora.merge_and_unload().save_pretrained(tmp_path / "merged")
+    tokenizer.save_pretrained(tmp_path / "merged")
+    base = export_gguf(tmp_path / "base", embedded_gguf_path(), tmp_path / "base.F32.gguf",
+                       quantization="F32")
+    adapter = export_lora_gguf(tmp_path / "adapter", embedded_gguf_path(),
+                               tmp_path / "a.gguf", base_model="local:smollm2", dtype="F32")
+    conv = decompose_messages("Bo reads 5 pages a day for 6 days. How many pages?",
+                              max_subquestions=3)
+    merged = generate_local_batch(f"hf:{tmp_path / 'merged'}", [conv], max_tokens=24)[0]
+    applied = LlamaCppChat(model_id="t", path=str(base), lora=str(adapter),
+                           max_tokens=24).invoke(conv).text
+    plain = LlamaCppChat(model_id="b", path=str(base), max_tokens=24).invoke(conv).text
+    assert applied.strip() == merged.strip()
+    assert applied.strip() != plain.strip()
+    # The adapter names its base, so `llamacpp:<adapter>` loads on the embedded model.
+    assert load_chat_model(f"llamacpp:{adapter}", max_tokens=8).lora == str(adapter)
+
+
+def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
+    from langgraph_decomp import models
+    from langgraph_decomp.cli import main
+
+    recipe = json.loads((FIXTURES / "recipe_tiny.json").read_text())
+    for part in (recipe["teacher_check"], *recipe["sources"], *recipe["evaluate"]):
+        if "data" in part:
+            part["data"] = str(FIXTURES / part["data"])
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    weights = tmp_path / "weights"
+    monkeypatch.setattr(models, "WEIGHTS_DIR", weights)
+    out = tmp_path / "run"
+    assert main(["distill", "--recipe", str(path), "--out", str(out), "--train-steps", "2",
+                 "--ship"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["train_rows"] >= 2  # the two StrategyQA plans at least
+    assert result["filters"]["strategyqa"]["kept"] == 2  # three questions, one held out
+    assert set(result["metrics"]) == {"gsm8k", "strategyqa-heldout"}
+    assert set(result["metrics"]["gsm8k"]) == {"base zero-shot", "base few-shot", "distilled"}
+    assert (out / "teacher-gsm8k-train.jsonl").is_file()
+    manifest = json.loads((weights / "manifest.json").read_text())
+    assert manifest["sha256"] == result["sha256"] and manifest["base_model"] == "local:smollm2"
+    card = (weights / "MODEL_CARD.md").read_text()
+    assert "Held-out plan quality" in card and "fixtures" in card
+    assert set(json.loads((weights / "trained_ids.json").read_text())) == {
+        "gsm8k-train", "strategyqa"}
+    # What was shipped is what `local:decomposer` now loads, sha256 checked.
+    models._cached_chat_model.cache_clear()
+    try:
+        chat = load_chat_model("local:decomposer", max_tokens=16)
+        assert chat.lora == str(weights / manifest["file"])
+        assert chat.invoke(decompose_messages(QUESTION)).usage_metadata["output_tokens"] > 0
+    finally:
+        models._cached_chat_model.cache_clear()
