@@ -140,7 +140,7 @@ def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_th
     with pytest.raises(ModelConfigError, match=named) as info:
         load_chat_model("local:decomposer")
     assert damage.split()[-1] in str(info.value) or damage == "no manifest"
-    graph = build_graph(solver=ScriptedChat.of("Final answer: 1"))
+    graph = build_graph(decomposer="local:decomposer", solver=ScriptedChat.of("Final answer: 1"))
     with pytest.raises(ModelConfigError, match=r"\[decomposer\].*" + named):
         graph.invoke({"question": "What is 1 + 1?"}, context={"verify": False})
 
