@@ -65,3 +65,18 @@ def normalize_number(text: str) -> str | None:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
+
+
+_NUMBERED_LINE = re.compile(r"^\s*(?:\*\*)?(\d{1,2})\s*[.):]\s*(?:\*\*)?\s*(?P<text>.+?)\s*$")
+
+
+def numbered_answers(text: str, n: int) -> dict[int, str]:
+    """The lines ``1. ...`` to ``n. ...`` of a reply that answers a plan line by line
+    (``solve_scheme="guided"``), by 0-based step index; the first line per number wins."""
+    found: dict[int, str] = {}
+    for line in (text or "").splitlines():
+        if m := _NUMBERED_LINE.match(line):
+            index = int(m.group(1)) - 1
+            if 0 <= index < n and index not in found:
+                found[index] = m.group("text")
+    return found

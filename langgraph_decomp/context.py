@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote")
+SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote", "guided")
 """Values of :attr:`Context.solve_scheme`."""
 
 MAX_RETRIES = 10

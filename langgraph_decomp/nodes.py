@@ -28,7 +28,12 @@ from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Overwrite, Send
 
 from langgraph_decomp import prompts
-from langgraph_decomp.answers import extract_answer, normalize_number, split_step_answer
+from langgraph_decomp.answers import (
+    extract_answer,
+    normalize_number,
+    numbered_answers,
+    split_step_answer,
+)
 from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
@@ -233,10 +238,12 @@ def final_messages(
     """
     hints = numbered(plan)
     context_block = _context_block(context)
-    if plan and scheme == "paper":
+    if plan and scheme in ("paper", "guided"):
+        system, user = ((prompts.PAPER_SYSTEM, prompts.PAPER_USER) if scheme == "paper"
+                        else (prompts.GUIDED_SYSTEM, prompts.GUIDED_USER))
         return [
-            SystemMessage(prompts.PAPER_SYSTEM),
-            HumanMessage(prompts.PAPER_USER.format(
+            SystemMessage(system),
+            HumanMessage(user.format(
                 context_block=context_block, question=question, hints=hints,
                 feedback_block=feedback_block,
             )),
@@ -380,7 +387,11 @@ def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> 
             models, ctx, messages, run_name="solve[final]", answer_of=extract_answer
         )
     runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
-    return {"draft": text.strip(), "usage": usage}
+    update: dict[str, Any] = {"draft": text.strip(), "usage": usage}
+    if plan and ctx.solve_scheme == "guided":  # the reply's numbered lines answer the plan
+        worked = numbered_answers(text, len(plan))
+        update["steps"] = [StepResult(index=i, answer=line) for i, line in worked.items()]
+    return update
 
 
 def parse_verdict(text: str) -> tuple[bool | None, str]:

@@ -38,10 +38,16 @@ SOLVE_STEP_USER = (
 
 PREVIOUS_BLOCK = "Answers so far:\n{previous}\n\n"
 
+ANSWER_FORMAT = (
+    "'Final answer: <answer>': only the number for a numeric answer, yes or no for a yes/no "
+    "question, else the shortest answer."
+)
+"""How every solving prompt asks for the answer line (numbers, yes/no and spans alike)."""
+
 FINAL_SYSTEM = (
     "You are solving a problem. Use the sub-questions and answers given with it, if any. "
-    "Reason step by step in plain text (no code), one short line per step. Finish with a "
-    "line 'Final answer: <answer>'; for a numeric answer write only the number there."
+    "Reason step by step in plain text (no code), one short line per step. Finish with the "
+    "line " + ANSWER_FORMAT
 )
 """The solver's prompt for the question itself: one-stage chain of thought, the last call
 of the ``stepwise`` scheme, and the ``scaffold`` scheme (with :data:`SCAFFOLD_BLOCK`)."""
@@ -57,14 +63,29 @@ SCAFFOLD_BLOCK = (
 
 PAPER_SYSTEM = (
     "You are solving a problem with the help of sub-questions. Answer the sub-questions in "
-    "order, one short line each, then answer the problem. Plain text, no code. Finish with a "
-    "line 'Final answer: <answer>'; for a numeric answer write only the number there."
+    "order, one short line each, then answer the problem. Plain text, no code. Finish with the "
+    "line " + ANSWER_FORMAT
 )
 """The paper's two-stage solving prompt, one call (``solve_scheme="paper"``)."""
 
 PAPER_USER = (
     "{context_block}Problem: {question}\n\nSub-questions:\n{hints}\n\n{feedback_block}"
     "Answer the sub-questions in order, then the problem."
+)
+
+GUIDED_SYSTEM = (
+    "You solve a problem by answering its sub-questions in order. Write one line per "
+    "sub-question: its number, then the calculation or fact that answers it and the result, "
+    "for example '1. 12 / 3 = 4'. No other words, no code. Then write the line "
+    + ANSWER_FORMAT
+)
+"""The plan-guided concise prompt (``solve_scheme="guided"``): the sub-questions are the
+reasoning, one short line each, so the solver writes a fraction of chain of thought's
+tokens (the two-stage scheme of Wu et al., 2024, with the work shown per line)."""
+
+GUIDED_USER = (
+    "{context_block}Problem: {question}\n\nSub-questions:\n{hints}\n\n{feedback_block}"
+    "Answer each sub-question in one line, then give the final answer."
 )
 
 FEEDBACK_BLOCK = (

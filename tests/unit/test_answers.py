@@ -55,3 +55,11 @@ def test_split_step_answer_keeps_the_work_up_to_the_answer(text, answer, work):
     from langgraph_decomp.answers import split_step_answer
 
     assert split_step_answer(text) == (answer, work)
+
+
+def test_numbered_answers_reads_each_plan_line_once_and_ignores_the_rest():
+    from langgraph_decomp.answers import numbered_answers
+
+    text = "1. 3 + 5 = 8\n**2.** 8 - 2 = 6\n2. again\n7. beyond the plan\nFinal answer: 6"
+    assert numbered_answers(text, 2) == {0: "3 + 5 = 8", 1: "8 - 2 = 6"}
+    assert numbered_answers("no lines", 3) == {}

@@ -423,3 +423,35 @@ def test_verify_steps_repairs_are_bounded_per_step():
     # Each of the 2 steps: solved once plus at most 2 repairs, checked each time; then the question.
     assert out["usage"]["solver"]["calls"] == 2 * 3 + 1
     assert out["usage"]["verifier"]["calls"] == 2 * 3
+
+
+def test_guided_scheme_is_one_call_whose_lines_answer_the_subquestions():
+    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "guided", "verify": False}
+    )
+    assert out["answer"] == "6" and out["usage"]["solver"]["calls"] == 1
+    assert out["subquestions"] == [
+        {"question": "How many apples after buying?", "answer": "3 + 5 = 8"},
+        {"question": "How many after eating?", "answer": "8 - 2 = 6"},
+    ]
+    from langgraph_decomp import prompts
+
+    system, user = solver.prompts[0]
+    assert system.content == prompts.GUIDED_SYSTEM
+    assert user.content == (
+        f"Problem: {QUESTION}\n\nSub-questions:\n1. How many apples after buying?\n"
+        "2. How many after eating?\n\nAnswer each sub-question in one line, then give the "
+        "final answer."
+    )
+
+
+def test_guided_scheme_without_a_plan_is_plain_chain_of_thought():
+    solver = ScriptedChat.of("Final answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "guided", "verify": False}
+    )
+    from langgraph_decomp import prompts
+
+    assert out["answer"] == "6" and out["subquestions"] == []
+    assert solver.prompts[0][0].content == prompts.FINAL_SYSTEM
