@@ -113,6 +113,12 @@ class Context:
         default=True,
         metadata={"description": "Ask the verifier to check the final answer."},
     )
+    check_arithmetic: bool = field(
+        default=False,
+        metadata={"description": "Recompute every 'expression = result' the solver wrote, "
+                  "locally (no model call); a wrong result sends the answer back for repair "
+                  "with the slips as feedback, within `max_repairs`."},
+    )
     verify_steps: bool = field(
         default=False,
         metadata={"description": "stepwise scheme: the verifier also checks each sub-answer "

@@ -34,6 +34,7 @@ from langgraph_decomp.answers import (
     numbered_answers,
     split_step_answer,
 )
+from langgraph_decomp.arithmetic import arithmetic_slips
 from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
@@ -463,6 +464,13 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
     ctx = run_context(runtime)
     if draft is None and ctx.verify_steps:
         return verify_steps(state, ctx, models)
+    repairs = state.get("repairs") or 0
+    checked = draft is not None and ctx.check_arithmetic and repairs < ctx.max_repairs
+    if checked and (slips := arithmetic_slips(draft or "")):  # free, local: no model call
+        runtime.stream_writer({"event": "verdict", "verified": False, "repair": True,
+                               "source": "arithmetic", "slips": slips})
+        return {"draft": None, "rejected": extract_answer(draft or ""), "repairs": repairs + 1,
+                "feedback": prompts.ARITHMETIC_FEEDBACK.format(slips="; ".join(slips))}
     if draft is None or not ctx.verify:
         return {}
     if stopped := budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
@@ -476,14 +484,14 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
                 question=state["question"],
                 previous_block=_previous_block(
                     plan, state.get("steps") or [], list(range(len(plan)))
-                ),
+                ) if ctx.solve_scheme == "stepwise" else "",
+                work=draft,
                 answer=extract_answer(draft),
             )
         ),
     ]
     text, usage = call_model("verifier", models, ctx, messages, run_name="verify")
     verdict, feedback = parse_verdict(text)
-    repairs = state.get("repairs") or 0
     repair = verdict is False and repairs < ctx.max_repairs
     runtime.stream_writer({"event": "verdict", "verified": verdict, "repair": repair})
     update: dict[str, Any] = {"verified": verdict, "usage": usage}

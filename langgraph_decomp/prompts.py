@@ -100,9 +100,13 @@ VERIFY_SYSTEM = (
 )
 
 VERIFY_USER = (
-    "{context_block}Problem: {question}\n\n{previous_block}Proposed answer: {answer}\n\n"
-    "Is the proposed answer correct?"
+    "{context_block}Problem: {question}\n\n{previous_block}Proposed solution:\n{work}\n\n"
+    "Proposed answer: {answer}\n\nIs the proposed answer correct?"
 )
+"""The verifier sees the solver's work (its whole reply), not only the extracted answer."""
+
+ARITHMETIC_FEEDBACK = "these calculations are wrong: {slips}. Redo them and what follows."
+"""Repair feedback from the local arithmetic check (``Context.check_arithmetic``)."""
 
 VERIFY_STEP_USER = (
     "{context_block}Problem: {question}\n\n{previous_block}Sub-question: {subquestion}\n"

@@ -74,7 +74,8 @@ def model_card(result: RecipeResult, recipe: Recipe, info: dict[str, Any]) -> st
         "## Held-out plan quality", "",
         "Greedy, llama.cpp, no stop strings (the model ends its own turn or hits the "
         f"{recipe.eval_max_tokens}-token cap); base = the untrained SmolLM2-135M-Instruct, "
-        "few-shot = three training plans as worked examples.", "",
+        "few-shot = two hand-written GSM8K plans and the first StrategyQA training plan as "
+        "worked examples.", "",
     ]
     lines += _metrics_table(result)
     lines += ["## Licences", ""]

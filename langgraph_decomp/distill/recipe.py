@@ -20,7 +20,7 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -205,7 +205,6 @@ def run_recipe(
     evaluation set.
     """
     from langgraph_decomp.distill.export import export_lora_gguf
-    from langgraph_decomp.distill.pipeline import evaluate_plans
     from langgraph_decomp.distill.train import finetune, write_card
     from langgraph_decomp.models import gguf_file_of
 
@@ -290,20 +289,10 @@ def run_recipe(
     metrics: dict[str, dict[str, PlanMetrics]] = {}
     if evaluate:
         base = f"{LLAMACPP_PREFIX}{base_gguf}"
-        shots = kept_all[:3]
-        for eval_set in recipe.evaluate:
-            held = _eval_examples(eval_set, splits, eval_limit)
-            if not held:
-                continue
-            metrics[eval_set.name] = evaluate_plans(
-                {"base zero-shot": base, "base few-shot": base, "distilled": decomposer},
-                held, shots=shots, max_subquestions=recipe.max_subquestions,
-                max_tokens=recipe.eval_max_tokens, stop_at_cap=False,
-                on_result=lambda label, m, name=eval_set.name: log(
-                    f"{name} / {label}: parse {m.parse_rate:.1%}, count within 1 "
-                    f"{m.count_within_1:.1%}, ROUGE-L {m.rouge_l_f1:.3f}, cap "
-                    f"{m.hit_cap}, repeats {m.repeated_line} (n={m.n})"),
-            )
+        metrics = evaluate_recipe(
+            recipe, {"base zero-shot": base, "base few-shot": base, "distilled": decomposer},
+            shots=recipe_shots(recipe), eval_limit=eval_limit, log=log,
+        )
     lap("eval")
     seconds["total"] = round(time.perf_counter() - started, 1)
 
@@ -322,6 +311,58 @@ def run_recipe(
         ship(result, recipe, info, ship_dir)
         log(f"shipped {adapter.name} to {ship_dir}")
     return result
+
+
+def recipe_shots(recipe: Recipe) -> list[TeacherPlan]:
+    """The base model's few-shot examples: the two hand-written GSM8K plans of the solution
+    teacher's prompt and the first training question of each source with human plans
+    (fixed, so every run and the bench prompt the base alike)."""
+    from langgraph_decomp import prompts
+
+    shots = [
+        TeacherPlan(id=f"shot-{i}", question=q, gold="", subquestions=list(plan), status="ok",
+                    teacher="hand-written")
+        for i, (q, _, plan) in enumerate(prompts.TEACHER_SOLUTION_SHOTS)
+    ]
+    for source in recipe.sources:
+        if source.teacher == DATASET_TEACHER:
+            first = next((e for e in _split(source, recipe.seed, None)[0] if e.subquestions),
+                         None)
+            if first is not None:
+                shots.append(TeacherPlan(id=first.id, question=first.question, gold=first.gold,
+                                         subquestions=first.subquestions or [], status="ok",
+                                         teacher=DATASET_TEACHER))
+    return shots
+
+
+def evaluate_recipe(
+    recipe: Recipe,
+    decomposers: dict[str, str],
+    *,
+    shots: Sequence[TeacherPlan],
+    eval_limit: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict[str, PlanMetrics]]:
+    """Plan quality of each decomposer (label -> local model string; a label ending in
+    ``few-shot`` gets ``shots`` as worked examples) on the recipe's evaluation sets, greedy
+    and without stop strings, so the metrics count plans that hit the token cap or loop."""
+    from langgraph_decomp.distill.pipeline import evaluate_plans
+
+    splits = {s.name: _split(s, recipe.seed, None) for s in recipe.sources}
+    metrics: dict[str, dict[str, PlanMetrics]] = {}
+    for eval_set in recipe.evaluate:
+        held = _eval_examples(eval_set, splits, eval_limit)
+        if not held:
+            continue
+        metrics[eval_set.name] = evaluate_plans(
+            decomposers, held, shots=shots, max_subquestions=recipe.max_subquestions,
+            max_tokens=recipe.eval_max_tokens, stop_at_cap=False,
+            on_result=lambda label, m, name=eval_set.name: log(
+                f"{name} / {label}: parse {m.parse_rate:.1%}, count within 1 "
+                f"{m.count_within_1:.1%}, ROUGE-L {m.rouge_l_f1:.3f}, cap "
+                f"{m.hit_cap}, repeats {m.repeated_line} (n={m.n})"),
+        )
+    return metrics
 
 
 def _eval_examples(

@@ -455,3 +455,36 @@ def test_guided_scheme_without_a_plan_is_plain_chain_of_thought():
 
     assert out["answer"] == "6" and out["subquestions"] == []
     assert solver.prompts[0][0].content == prompts.FINAL_SYSTEM
+
+
+def test_arithmetic_slips_send_the_answer_back_once_without_a_verifier_call():
+    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 5\nFinal answer: 5",
+                             "1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    verifier = ScriptedChat.of()  # never asked
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION},
+        context={"solve_scheme": "guided", "verify": False, "check_arithmetic": True},
+    )
+    assert out["answer"] == "6" and out["repairs"] == 1
+    assert out["usage"]["solver"]["calls"] == 2 and "verifier" not in out["usage"]
+    repair = solver.prompts[1][-1].content
+    assert "8 - 2 = 5 (it is 6)" in repair and "rejected an earlier answer (5)" in repair
+
+
+def test_arithmetic_repairs_are_bounded_by_max_repairs():
+    wrong = "1. 3 + 5 = 9\nFinal answer: 9"
+    solver = ScriptedChat.of(wrong, wrong, wrong)
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "guided", "verify": False,
+                                         "check_arithmetic": True, "max_repairs": 1})
+    assert out["repairs"] == 1 and out["usage"]["solver"]["calls"] == 2 and out["answer"] == "9"
+
+
+def test_the_verifier_sees_the_solvers_work():
+    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    verifier = ScriptedChat.of("VERDICT: CORRECT")
+    build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
+        {"question": QUESTION}, context={"solve_scheme": "guided"})
+    prompt = verifier.prompts[0][-1].content
+    assert "Proposed solution:\n1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6" in prompt
+    assert "Proposed answer: 6" in prompt
