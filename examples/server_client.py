@@ -1,14 +1,24 @@
 """Talk to the graph served by LangGraph server (`langgraph dev` in the repo root).
 
-    langgraph dev --no-browser          # serves langgraph.json on http://127.0.0.1:2024
-    python examples/server_client.py http://127.0.0.1:2024
+    langgraph dev --no-browser --port 2025   # serves langgraph.json on http://127.0.0.1:2025
+    python examples/server_client.py http://127.0.0.1:2025
+
+With no server at the URL it says how to start one and exits.
 """
 
 import sys
 
+import httpx
 from langgraph_sdk import get_sync_client
 
-client = get_sync_client(url=sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:2024")
+url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:2025"
+try:
+    httpx.get(f"{url}/ok", timeout=3).raise_for_status()
+except httpx.HTTPError:
+    sys.exit(f"No LangGraph server at {url}. Start one in the repo root with\n"
+             "    langgraph dev --no-browser --port 2025\nthen run this again (or pass its URL).")
+
+client = get_sync_client(url=url)
 thread = client.threads.create()
 for event in client.runs.stream(
     thread["thread_id"],
