@@ -12,10 +12,16 @@ class DecompError(Exception):
 
 
 class InvalidInputError(DecompError, ValueError):
-    """The graph input is unusable (empty, not a string, too long, ...).
+    """The graph input or a :class:`~langgraph_decomp.Context` value is unusable (empty, not
+    a string, too long, wrong type, out of range, unknown knob, ...).
 
-    Raised before any model is loaded or called.
+    Raised before any model is loaded or called. ``field`` names the input key or
+    ``Context`` field at fault, when there is one (``"question"``, ``"max_retries"``, ...).
     """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class ModelConfigError(DecompError, ValueError):
