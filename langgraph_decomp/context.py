@@ -90,18 +90,23 @@ class Context:
     api_key: str | SecretStr | None = field(
         default=None,
         repr=False,
-        metadata={"description": "API key for `base_url` endpoints. Prefer the provider's "
-                  "environment variable (OPENAI_API_KEY, ...)."},
+        metadata={"description": "API key sent to every hosted (non-local) model of the run, "
+                  "meant for a `base_url` endpoint. Prefer the provider's environment "
+                  "variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...): each provider then gets "
+                  "only its own key."},
     )
     request_timeout: float = field(
         default=120.0,
-        metadata={"description": "Seconds before a call to a hosted model times out."},
+        metadata={"description": "Seconds a call to a hosted model may take in all (connect "
+                  "to last byte, streamed or not, retries and their backoff included); then "
+                  f"a ModelCallError. At most {MAX_SECONDS:,.0f}."},
     )
     max_retries: int = field(
         default=2,
-        metadata={"description": "Retries of a hosted call after a timeout, 429 or 5xx, with "
-                  "the provider client's exponential backoff; then a ModelCallError naming "
-                  f"the role and model. At most {MAX_RETRIES}."},
+        metadata={"description": "Retries of a hosted call after a connection error, 429 or "
+                  "5xx, with the provider client's backoff (a 429's Retry-After is honoured "
+                  "up to the client's limit), all within `request_timeout`; then a "
+                  f"ModelCallError naming the role and model. At most {MAX_RETRIES}."},
     )
     decompose: bool = field(
         default=True,
@@ -174,7 +179,8 @@ class Context:
     deadline_s: float | None = field(
         default=None,
         metadata={"description": "Budget: seconds since the run started; no new model call "
-                  "starts after it."},
+                  "starts after it, and a hosted call still running when it passes is cut "
+                  "with a ModelCallError."},
     )
     decomposer_max_tokens: int = field(
         default=192, metadata={"description": "Generation cap for the decomposer."}

@@ -38,10 +38,13 @@ class ModelConfigError(DecompError, ValueError):
 
 
 class ModelCallError(DecompError, RuntimeError):
-    """A model call failed (endpoint unreachable, HTTP error, timeout, ...).
+    """A model call failed (endpoint unreachable, HTTP error, timeout, deadline, a reply cut
+    at its token cap or by a dropped stream, ...).
 
     ``role`` is ``"decomposer"``, ``"solver"`` or ``"verifier"``; ``model`` is the model
-    string (never an API key).
+    string (never an API key). The message is scrubbed of known secrets, and the error
+    carries no ``__cause__`` or ``__context__``: the provider's own exception (which holds the
+    request, its headers included) is never attached.
     """
 
     def __init__(self, message: str, *, role: str, model: str):

@@ -160,8 +160,11 @@ def _plan(
         _validate_given_plan(given, ctx)
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
     messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
+    # The run's clock starts in `decompose`, just before this call (state.started_at is
+    # written when the node returns), so the decomposer's deadline counts from now.
     text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose",
-                             local_stop=plan_stop(ctx.max_subquestions))
+                             local_stop=plan_stop(ctx.max_subquestions),
+                             started_at=time.time())
     return parse_plan(text, ctx.max_subquestions), usage
 
 
