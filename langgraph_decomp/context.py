@@ -93,7 +93,9 @@ class Context:
         metadata={"description": "API key sent to every hosted (non-local) model of the run, "
                   "meant for a `base_url` endpoint. Prefer the provider's environment "
                   "variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...): each provider then gets "
-                  "only its own key."},
+                  "only its own key. Pass it in `context`, not `configurable` (a plain string "
+                  "in `configurable` is wrapped as a SecretStr so LangGraph does not copy it "
+                  "into checkpoint metadata)."},
     )
     request_timeout: float = field(
         default=120.0,
@@ -374,3 +376,19 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
         merged.update({name: getattr(runtime_context, name) for name in given
                        if getattr(runtime_context, name) is not None})
     return Context(**merged)
+
+
+def protect_config(config: Any) -> Any:
+    """``config`` with a plain-text ``configurable["api_key"]`` wrapped as a ``SecretStr``.
+
+    LangGraph copies a run's string-valued ``configurable`` keys into the metadata of every
+    checkpoint it writes and into ``debug`` stream events; a ``SecretStr`` is not copied, and
+    it prints as ``**********``. The compiled graph applies this before a run starts.
+    """
+    if not isinstance(config, Mapping):
+        return config
+    configurable = config.get("configurable")
+    if not isinstance(configurable, Mapping) or not isinstance(configurable.get("api_key"), str):
+        return config
+    return {**config, "configurable": {**configurable,
+                                       "api_key": SecretStr(configurable["api_key"])}}

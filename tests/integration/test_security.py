@@ -122,6 +122,27 @@ def test_a_successful_call_traces_no_key():
     assert_no_secret(SENTINEL, callbacks=recorder.events, stream_events=events)
 
 
+def test_a_key_in_configurable_is_kept_out_of_checkpoints_and_resume_works():
+    saver = InMemorySaver()
+    config = {"configurable": {"thread_id": "t1", "api_key": SENTINEL}}
+    with FakeOpenAIServer("Final answer: 6", faults=("500",)) as server:
+        graph = graph_for(checkpointer=saver)
+        knobs = {"base_url": server.base_url, "max_retries": 0, "verify": False}
+        first = {**config, "configurable": {**config["configurable"], **knobs}}
+        with pytest.raises(ModelCallError):
+            list(graph.stream({"question": QUESTION}, first, stream_mode="debug"))
+        events = list(graph.stream(None, first, stream_mode="debug"))  # resume
+        assert graph.get_state(first).values["answer"] == "6"
+        # Or resume with the key where the README puts it: context (never checkpointed).
+        second = {"configurable": {"thread_id": "t2"}}
+        graph.invoke({"question": QUESTION}, second, context={**knobs, "api_key": SENTINEL})
+        assert graph.invoke(None, second, context={**knobs, "api_key": SENTINEL}) is not None
+    assert {h["authorization"] for h in server.headers} == {f"Bearer {SENTINEL}"}
+    history = list(graph.get_state_history(first)) + list(graph.get_state_history(second))
+    assert_no_secret(SENTINEL, debug_events=events, metadata=[s.metadata for s in history],
+                     checkpoints=saver.storage, writes=saver.writes, blobs=saver.blobs)
+
+
 def test_the_openai_key_never_goes_to_another_providers_endpoint(monkeypatch):
     from langchain.chat_models.base import _BUILTIN_PROVIDERS
 

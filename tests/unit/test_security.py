@@ -13,11 +13,12 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import SecretStr
 
 import langgraph_decomp.models as models_module
 from langgraph_decomp import ModelCallError, ModelConfigError, build_graph
-from langgraph_decomp.calls import scrub
+from langgraph_decomp.calls import scrub, secret_value
 from langgraph_decomp.models import load_chat_model
 from tests.fakes import ScriptedChat
 from tests.leaks import assert_no_secret, find_secret
@@ -192,6 +193,36 @@ def test_an_explicit_key_goes_to_the_model_it_was_given_for(monkeypatch):
     finally:
         models_module._cached_chat_model.cache_clear()
     assert recorded.calls[0][1]["api_key"] == "sk-explicit-1"
+
+
+def test_a_key_in_configurable_reaches_the_model_but_no_checkpoint_or_debug_event(monkeypatch):
+    seen: list[Any] = []
+
+    def fake_load(spec: str, **kwargs: Any):
+        seen.append(kwargs["api_key"])
+        return ScriptedChat.of("Final answer: 6")
+
+    monkeypatch.setattr(models_module, "load_chat_model", fake_load)
+    saver = InMemorySaver()
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver="openai:m",
+                        checkpointer=saver)
+    config = {"configurable": {"thread_id": "t1", "api_key": SENTINEL, "verify": False}}
+    events = list(graph.stream({"question": QUESTION}, config, stream_mode="debug"))
+    assert graph.get_state(config).values["answer"] == "6"
+    assert [secret_value(k) for k in seen] == [SENTINEL]  # the run still used the key
+    history = list(graph.get_state_history(config))
+    assert history and all("api_key" not in s.metadata for s in history)
+    graph.update_state(config, {"context": ""})  # a manual update writes a checkpoint too
+    assert_no_secret(SENTINEL, debug_events=events, history=[s.metadata for s in history],
+                     storage=saver.storage, writes=saver.writes, blobs=saver.blobs)
+
+
+def test_configurable_key_without_checkpointer_changes_nothing_else():
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
+                        solver=ScriptedChat.of("Final answer: 6"))
+    out = graph.invoke({"question": QUESTION},
+                       {"configurable": {"api_key": SENTINEL, "verify": False}})
+    assert out["answer"] == "6"
 
 
 class SlowChat(GenericFakeChatModel):
