@@ -2,20 +2,56 @@
 
 Pass it per run: ``graph.invoke(inputs, context={"solver": "openai:gpt-4o-mini"})`` (a dict is
 turned into :class:`Context` by LangGraph), or as ``config["configurable"]`` keys of the same
-names when you can only pass a ``RunnableConfig``. ``context`` wins over ``configurable``;
-both win over the models given to :func:`langgraph_decomp.build_graph`.
+names when you can only pass a ``RunnableConfig``. ``context`` wins over ``configurable``
+for every field it sets (even to the default value); both win over the models given to
+:func:`langgraph_decomp.build_graph`.
+
+Every value is checked by type and range, the same way on every path (``Context(...)``, a
+``context=`` dict, ``configurable``): a wrong one raises :class:`InvalidInputError` naming
+the field, before any model is loaded. Unknown keys: ``Context(...)`` and a ``context=`` dict
+are addressed to this graph only, so an unknown key there is an error (a typo such as
+``max_retry`` must not be dropped silently); ``configurable`` is shared with LangGraph and
+the host application (``thread_id``, ``checkpoint_ns``, ...), so keys that are not
+``Context`` fields are ignored there. When the graph runs as a subgraph, a parent's context
+dict is the parent's: its ``Context`` fields apply and its other keys are ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from langgraph_decomp.errors import InvalidInputError
 
 SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote", "guided")
 """Values of :attr:`Context.solve_scheme`."""
 
+DEPENDENCY_MODES = ("sequential", "inferred", "independent")
+"""Values of :attr:`Context.dependencies`."""
+
 MAX_RETRIES = 10
 """Upper bound on :attr:`Context.max_retries`."""
+
+MAX_SUBQUESTIONS = 50
+"""Upper bound on :attr:`Context.max_subquestions` and on the length of a given plan."""
+
+MAX_REPAIRS = 10
+"""Upper bound on :attr:`Context.max_repairs`."""
+
+MAX_GENERATION_TOKENS = 1_000_000
+"""Upper bound on the ``*_max_tokens`` generation caps."""
+
+MAX_SECONDS = 86_400.0
+"""Upper bound on :attr:`Context.request_timeout` and :attr:`Context.deadline_s` (a day)."""
+
+MAX_TEMPERATURE = 2.0
+"""Upper bound on :attr:`Context.temperature` and :attr:`Context.sample_temperature`."""
 
 MAX_SAMPLES = 32
 """Upper bound on :attr:`Context.n_samples` (each sample is a paid solver call)."""
@@ -59,21 +95,28 @@ class Context:
         metadata={"description": "Base URL of an OpenAI-compatible endpoint (vLLM, llama.cpp "
                   "server, ...), applied to every non-local model. Use with 'openai:<name>'."},
     )
-    api_key: str | None = field(
+    api_key: str | SecretStr | None = field(
         default=None,
         repr=False,
-        metadata={"description": "API key for `base_url` endpoints. Prefer the provider's "
-                  "environment variable (OPENAI_API_KEY, ...)."},
+        metadata={"description": "API key sent to every hosted (non-local) model of the run, "
+                  "meant for a `base_url` endpoint. Prefer the provider's environment "
+                  "variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...): each provider then gets "
+                  "only its own key. Pass it in `context`, not `configurable` (a plain string "
+                  "in `configurable` is wrapped as a SecretStr so LangGraph does not copy it "
+                  "into checkpoint metadata)."},
     )
     request_timeout: float = field(
         default=120.0,
-        metadata={"description": "Seconds before a call to a hosted model times out."},
+        metadata={"description": "Seconds a call to a hosted model may take in all (connect "
+                  "to last byte, streamed or not, retries and their backoff included); then "
+                  f"a ModelCallError. At most {MAX_SECONDS:,.0f}."},
     )
     max_retries: int = field(
         default=2,
-        metadata={"description": "Retries of a hosted call after a timeout, 429 or 5xx, with "
-                  "the provider client's exponential backoff; then a ModelCallError naming "
-                  f"the role and model. At most {MAX_RETRIES}."},
+        metadata={"description": "Retries of a hosted call after a connection error, 429 or "
+                  "5xx, with the provider client's backoff (a 429's Retry-After is honoured "
+                  "up to the client's limit), all within `request_timeout`; then a "
+                  f"ModelCallError naming the role and model. At most {MAX_RETRIES}."},
     )
     decompose: bool = field(
         default=True,
@@ -152,7 +195,8 @@ class Context:
     deadline_s: float | None = field(
         default=None,
         metadata={"description": "Budget: seconds since the run started; no new model call "
-                  "starts after it."},
+                  "starts after it, and a hosted call still running when it passes is cut "
+                  "with a ModelCallError."},
     )
     decomposer_max_tokens: int = field(
         default=192, metadata={"description": "Generation cap for the decomposer."}
@@ -173,61 +217,192 @@ class Context:
         default=64_000, metadata={"description": "Longer `context` texts are rejected."}
     )
 
-    def __post_init__(self) -> None:
-        """Reject values that would make the graph loop or misbehave."""
-        from langgraph_decomp.errors import InvalidInputError
+    _given: ClassVar[frozenset[str]] = frozenset()
+    """Names of the fields passed to the constructor (set per instance by ``__new__``), so
+    :func:`resolve_context` can tell "set to the default" from "not set"."""
 
-        if self.max_subquestions < 1:
-            raise InvalidInputError("max_subquestions must be >= 1")
-        if not 1 <= self.min_subquestions <= self.max_subquestions:
-            raise InvalidInputError("min_subquestions must be between 1 and max_subquestions")
-        if self.dependencies not in ("sequential", "inferred", "independent"):
+    def __new__(cls, *args: Any, **kwargs: Any) -> Context:
+        """Reject positional arguments and unknown fields with :class:`InvalidInputError`
+        (the dataclass ``__init__``, which runs next, would raise a bare ``TypeError``), and
+        remember which fields were given."""
+        if args:
             raise InvalidInputError(
-                "dependencies must be 'sequential', 'inferred' or 'independent', "
-                f"got {self.dependencies!r}"
+                "Context takes keyword arguments only, e.g. Context(solver='openai:gpt-4o-mini')."
             )
-        if self.solve_scheme not in SOLVE_SCHEMES:
+        known = _field_names(cls)
+        unknown = sorted(k for k in kwargs if k not in known)
+        if unknown:
             raise InvalidInputError(
-                f"solve_scheme must be one of {', '.join(SOLVE_SCHEMES)}, "
-                f"got {self.solve_scheme!r}"
+                f"Unknown Context field{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(map(repr, unknown))}; the fields are: {', '.join(sorted(known))}.",
+                field=unknown[0],
             )
-        if not 1 <= self.n_samples <= MAX_SAMPLES:
-            raise InvalidInputError(f"n_samples must be between 1 and {MAX_SAMPLES}")
-        if not 0 <= self.max_retries <= MAX_RETRIES:
-            raise InvalidInputError(f"max_retries must be between 0 and {MAX_RETRIES}")
-        for name in ("max_calls", "max_hosted_tokens", "deadline_s"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InvalidInputError(f"{name} must be > 0 (or None for no limit)")
-        if self.max_repairs < 0:
-            raise InvalidInputError("max_repairs must be >= 0")
+        self = super().__new__(cls)
+        self._given = frozenset(kwargs)
+        return self
+
+    def __post_init__(self) -> None:
+        """Check every value by type and range (:class:`InvalidInputError` names the field)."""
+        for name in ("decomposer", "solver", "verifier"):
+            _check_model_string(self, name)
+        _check_base_url(self.base_url)
+        _check_api_key(self.api_key)
+        for name in ("decompose", "verify", "verify_steps"):
+            if not isinstance(getattr(self, name), bool):
+                raise _wrong(name, "True or False", getattr(self, name))
+        _check_choice(self, "solve_scheme", SOLVE_SCHEMES)
+        _check_choice(self, "dependencies", DEPENDENCY_MODES)
+        _check_int(self, "max_retries", 0, MAX_RETRIES)
+        _check_int(self, "max_subquestions", 1, MAX_SUBQUESTIONS)
+        _check_int(self, "min_subquestions", 1, self.max_subquestions,
+                   hint=f"between 1 and max_subquestions ({self.max_subquestions})")
+        _check_int(self, "max_repairs", 0, MAX_REPAIRS)
+        _check_int(self, "n_samples", 1, MAX_SAMPLES)
         for name in ("decomposer_max_tokens", "solver_max_tokens", "verifier_max_tokens"):
-            if getattr(self, name) < 1:
-                raise InvalidInputError(f"{name} must be >= 1")
+            _check_int(self, name, 1, MAX_GENERATION_TOKENS)
+        for name in ("max_question_chars", "max_context_chars"):
+            _check_int(self, name, 1, None)
+        for name in ("max_calls", "max_hosted_tokens"):
+            if getattr(self, name) is not None:
+                _check_int(self, name, 1, None, hint=">= 1 (or None for no limit)")
+        _check_float(self, "request_timeout", 0.0, MAX_SECONDS, open_low=True)
+        if self.deadline_s is not None:
+            _check_float(self, "deadline_s", 0.0, MAX_SECONDS, open_low=True,
+                         hint=f"> 0 and <= {MAX_SECONDS:g} (or None for no limit)")
+        for name in ("temperature", "sample_temperature"):
+            _check_float(self, name, 0.0, MAX_TEMPERATURE)
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
+def _shown(value: Any) -> str:
+    """A short, safe rendering of a rejected value (type and a clipped repr)."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def _wrong(name: str, expected: str, value: Any) -> InvalidInputError:
+    return InvalidInputError(f"Context.{name} must be {expected}, got {_shown(value)}.",
+                             field=name)
+
+
+def _check_model_string(ctx: Context, name: str) -> None:
+    value = getattr(ctx, name)
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise _wrong(name, "a non-empty model string (e.g. 'openai:gpt-4o-mini') or None "
+                     "for the graph's default", value)
+
+
+def _check_base_url(value: Any) -> None:
+    if value is None:
+        return
+    # The URL itself is not echoed: it may carry credentials (https://user:pass@host).
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"Context.base_url must be a string, got {type(value).__name__}.", field="base_url"
+        )
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidInputError(
+            "Context.base_url must be an http(s) URL such as 'http://localhost:8000/v1'.",
+            field="base_url",
+        )
+
+
+def _check_api_key(value: Any) -> None:
+    # Never echo the value: it is (or may be) a secret.
+    if value is None:
+        return
+    secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not isinstance(secret, str) or not secret.strip():
+        raise InvalidInputError(
+            "Context.api_key must be a non-empty string or pydantic SecretStr, or None; "
+            f"got {'a blank one' if isinstance(secret, str) else type(value).__name__}.",
+            field="api_key",
+        )
+
+
+def _check_choice(ctx: Context, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(ctx, name)
+    if value not in choices or not isinstance(value, str):
+        raise _wrong(name, f"one of {', '.join(map(repr, choices))}", value)
+
+
+def _check_int(ctx: Context, name: str, low: int, high: int | None, *,
+               hint: str | None = None) -> None:
+    value = getattr(ctx, name)
+    if hint is None:
+        hint = f"between {low} and {high}" if high is not None else f">= {low}"
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if bad or value < low or (high is not None and value > high):
+        raise _wrong(name, f"an integer {hint}", value)
+    setattr(ctx, name, int(value))  # numpy integers and the like become plain ints
+
+
+def _check_float(ctx: Context, name: str, low: float, high: float, *, open_low: bool = False,
+                 hint: str | None = None) -> None:
+    value = getattr(ctx, name)
+    if hint is None:
+        hint = f"{'>' if open_low else '>='} {low:g} and <= {high:g}"
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
+    number = math.nan if bad else float(value)
+    too_low = number <= low if open_low else number < low
+    if bad or not math.isfinite(number) or too_low or number > high:
+        raise _wrong(name, f"a number {hint}", value)
+    setattr(ctx, name, number)
 
 
 CONTEXT_FIELDS = frozenset(f.name for f in fields(Context))
 
 
-def resolve_context(runtime_context: Any, configurable: dict[str, Any] | None) -> Context:
+def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None) -> Context:
     """Merge a run's context and ``configurable`` keys into one :class:`Context`.
 
     ``runtime_context`` may be ``None``, a :class:`Context`, a dict, or a parent graph's own
-    context object (when this graph runs as a subgraph); a foreign object is ignored.
+    context object (when this graph runs as a subgraph); a foreign object is ignored, and so
+    are a dict's keys that are not ``Context`` fields (the dict is the parent's). A field the
+    context sets (to any value but ``None``) wins over ``configurable``; ``configurable`` keys
+    that are not fields are ignored (LangGraph keeps its own keys there).
+
+    Raises:
+        InvalidInputError: a value of the merged context is of the wrong type or out of range.
     """
-    overrides: dict[str, Any] = {
+    merged: dict[str, Any] = {
         k: v for k, v in (configurable or {}).items() if k in CONTEXT_FIELDS and v is not None
     }
-    base = Context(**overrides)
-    if isinstance(runtime_context, dict):
+    if isinstance(runtime_context, Mapping):
         runtime_context = Context(
             **{k: v for k, v in runtime_context.items() if k in CONTEXT_FIELDS}
         )
     if isinstance(runtime_context, Context):
-        explicit = {
-            f.name: getattr(runtime_context, f.name)
-            for f in fields(Context)
-            if getattr(runtime_context, f.name) != f.default
-        }
-        return replace(base, **explicit)
-    return base
+        given = runtime_context.__dict__.get("_given")
+        if given is None:  # built some other way (unpickled from an old version, ...)
+            given = {f.name for f in fields(Context)
+                     if getattr(runtime_context, f.name) != f.default}
+        merged.update({name: getattr(runtime_context, name) for name in given
+                       if getattr(runtime_context, name) is not None})
+    return Context(**merged)
+
+
+def protect_config(config: Any) -> Any:
+    """``config`` with a plain-text ``configurable["api_key"]`` wrapped as a ``SecretStr``.
+
+    LangGraph copies a run's string-valued ``configurable`` keys into the metadata of every
+    checkpoint it writes and into ``debug`` stream events; a ``SecretStr`` is not copied, and
+    it prints as ``**********``. The compiled graph applies this before a run starts.
+    """
+    if not isinstance(config, Mapping):
+        return config
+    configurable = config.get("configurable")
+    if not isinstance(configurable, Mapping) or not isinstance(configurable.get("api_key"), str):
+        return config
+    return {**config, "configurable": {**configurable,
+                                       "api_key": SecretStr(configurable["api_key"])}}

@@ -12,10 +12,16 @@ class DecompError(Exception):
 
 
 class InvalidInputError(DecompError, ValueError):
-    """The graph input is unusable (empty, not a string, too long, ...).
+    """The graph input or a :class:`~langgraph_decomp.Context` value is unusable (empty, not
+    a string, too long, wrong type, out of range, unknown knob, ...).
 
-    Raised before any model is loaded or called.
+    Raised before any model is loaded or called. ``field`` names the input key or
+    ``Context`` field at fault, when there is one (``"question"``, ``"max_retries"``, ...).
     """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class ModelConfigError(DecompError, ValueError):
@@ -32,10 +38,13 @@ class ModelConfigError(DecompError, ValueError):
 
 
 class ModelCallError(DecompError, RuntimeError):
-    """A model call failed (endpoint unreachable, HTTP error, timeout, ...).
+    """A model call failed (endpoint unreachable, HTTP error, timeout, deadline, a reply cut
+    at its token cap or by a dropped stream, ...).
 
     ``role`` is ``"decomposer"``, ``"solver"`` or ``"verifier"``; ``model`` is the model
-    string (never an API key).
+    string (never an API key). The message is scrubbed of known secrets, and the error
+    carries no ``__cause__`` or ``__context__``: the provider's own exception (which holds the
+    request, its headers included) is never attached.
     """
 
     def __init__(self, message: str, *, role: str, model: str):

@@ -62,4 +62,35 @@ def build_graph(
     builder.add_conditional_edges("verify", router, ["solve", "aggregate"])
     builder.add_edge("aggregate", END)
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
+    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
     return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
+
+
+class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]
+    """The compiled graph; every run and state update first wraps a plain-text
+    ``configurable["api_key"]`` as a ``SecretStr`` (:func:`protect_config`), so LangGraph
+    does not copy the key into checkpoint metadata or ``debug`` stream events."""
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """:meth:`CompiledStateGraph.stream`, with the config protected."""
+        from langgraph_decomp.context import protect_config
+
+        return super().stream(input, protect_config(config), **kwargs)
+
+    def astream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """:meth:`CompiledStateGraph.astream`, with the config protected."""
+        from langgraph_decomp.context import protect_config
+
+        return super().astream(input, protect_config(config), **kwargs)
+
+    def bulk_update_state(self, config: Any, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`CompiledStateGraph.bulk_update_state`, with the config protected."""
+        from langgraph_decomp.context import protect_config
+
+        return super().bulk_update_state(protect_config(config), *args, **kwargs)
+
+    async def abulk_update_state(self, config: Any, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`CompiledStateGraph.abulk_update_state`, with the config protected."""
+        from langgraph_decomp.context import protect_config
+
+        return await super().abulk_update_state(protect_config(config), *args, **kwargs)

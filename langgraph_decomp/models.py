@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.caches import InMemoryCache
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -44,6 +44,9 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigError
 from langgraph_decomp.state import RoleUsage
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 Role = Literal["decomposer", "solver", "verifier"]
 ModelLike = str | BaseChatModel
@@ -520,6 +523,9 @@ def _hosted_chat_model(
 ) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
+    from langgraph_decomp.calls import OPENAI_SDK_PROVIDERS, deadline_http_client, provider_of
+
+    provider = provider_of(spec)
     kwargs: dict[str, Any] = {
         "temperature": temperature, "max_tokens": max_tokens, "timeout": timeout,
         "max_retries": max_retries,
@@ -528,9 +534,13 @@ def _hosted_chat_model(
         kwargs["base_url"] = base_url
     if api_key:
         kwargs["api_key"] = api_key
-    elif base_url:
-        # OpenAI-compatible servers often need no key, but the client insists on one.
+    elif base_url and provider == "openai":
+        # OpenAI-compatible servers often need no key, but the OpenAI client insists on one.
+        # Only the OpenAI client gets the OpenAI key: every other provider's client reads its
+        # own variable (ANTHROPIC_API_KEY, ...), whatever `base_url` it is pointed at.
         kwargs["api_key"] = os.environ.get("OPENAI_API_KEY") or "not-needed"
+    if provider in OPENAI_SDK_PROVIDERS:  # a per-call deadline on the whole HTTP exchange
+        kwargs["http_client"] = deadline_http_client()
     try:
         model = init_chat_model(spec, **kwargs)
     except ImportError as e:
@@ -567,20 +577,32 @@ def load_chat_model(
     max_tokens: int = 256,
     temperature: float = 0.0,
     base_url: str | None = None,
-    api_key: str | None = None,
+    api_key: str | SecretStr | None = None,
     timeout: float = 120.0,
     max_retries: int = 2,
 ) -> BaseChatModel:
     """Return a chat model for a model string, cached per string and options (thread-safe).
 
+    ``api_key`` goes to the model's provider client as given; without it, a provider's
+    client reads its own environment variable (an ``openai:`` model with ``base_url`` and no
+    ``OPENAI_API_KEY`` sends a placeholder, as OpenAI-compatible servers often need none).
+
     Raises:
-        ModelConfigError: the string names no usable model.
+        ModelConfigError: the string names no usable model. It carries no ``__context__``
+            (the provider's exception may hold the key).
     """
-    with _LOADING:
-        return _cached_chat_model(
-            spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
-            api_key=api_key, timeout=timeout, max_retries=max_retries,
-        )
+    from langgraph_decomp.calls import secret_value
+
+    try:
+        with _LOADING:
+            return _cached_chat_model(
+                spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
+                api_key=secret_value(api_key), timeout=timeout, max_retries=max_retries,
+            )
+    except ModelConfigError as e:
+        error = e
+    error.__context__ = None  # a local loader's __cause__ (a missing file, ...) stays
+    raise error
 
 
 @functools.lru_cache(maxsize=64)
@@ -653,12 +675,20 @@ class RoleModels:
                 max_retries=ctx.max_retries,
             )
         except ModelConfigError as e:
-            raise ModelConfigError(f"[{role}] {e}", role=role, model=label) from e.__cause__
-        return model, label
+            error = e
+        else:
+            return model, label
+        # Raised outside the except block so the error's __context__ stays empty; only a
+        # local loader's cause (a missing file, ...) is kept.
+        raise ModelConfigError(f"[{role}] {error}", role=role, model=label) from error.__cause__
 
 
 def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+    """``text`` with ``secret``, the environment's API keys and anything shaped like a
+    bearer token or an API key header replaced by ``***``."""
+    from langgraph_decomp.calls import env_secrets, scrub
+
+    return scrub(text, ((secret,) if secret else ()) + env_secrets())
 
 
 def call_model(
@@ -669,6 +699,7 @@ def call_model(
     *,
     run_name: str,
     local_stop: Sequence[str] = (),
+    started_at: float | None = None,
 ) -> tuple[str, dict[str, RoleUsage]]:
     """Call the model for ``role`` and return its text and a usage update for the state.
 
@@ -677,9 +708,29 @@ def call_model(
     ``local_stop`` ends a local model's reply at the first of these strings (a small model
     may loop until its token cap); hosted models are not sent it, as some APIs reject
     ``stop`` (OpenAI's reasoning models).
+
+    A hosted model string's call is bounded as a whole by ``ctx.request_timeout``; every
+    non-local call (a ready chat model too) also ends when the run's ``ctx.deadline_s``
+    passes, counted from ``started_at`` (default: the run's ``started_at`` in the graph
+    state). A reply cut at its token cap (``finish_reason`` ``length``) or by a dropped
+    stream is a :class:`ModelCallError`, whether the model streams or not. Known secrets
+    (``ctx.api_key``, the model's own keys, API keys in the environment) are scrubbed from
+    every error before callbacks see it, and no error carries the provider's exception.
     """
+    from langgraph_decomp.calls import GuardedChat, describe, known_secrets, run_deadline
+
     model, label = models.resolve(role, ctx)
-    stop = {"stop": list(local_stop)} if local_stop and is_local(label) else {}
+    choice = models.pick(role, ctx)
+    local = isinstance(choice, str) and is_local(choice)
+    secrets = known_secrets(ctx, model)
+    if not local:
+        built_here = isinstance(choice, str)  # made by `_hosted_chat_model`, not the caller
+        model = GuardedChat.around(
+            model, role=role, label=label, built_here=built_here, secrets=secrets,
+            timeout_s=ctx.request_timeout if built_here else None,
+            run_deadline=run_deadline(ctx, started_at), deadline_s=ctx.deadline_s,
+        )
+    stop = {"stop": list(local_stop)} if local_stop and local else {}
     usage_cb = UsageMetadataCallbackHandler()
     # Merge into the node's config so parent callbacks (tracers, stream handlers) still see
     # the call; replacing `callbacks` would cut the model run out of the trace.
@@ -692,15 +743,21 @@ def call_model(
             "callbacks": [usage_cb],
         },
     )
+    error: DecompError | None = None
+    failure: str | None = None
     try:
         response = model.invoke(list(messages), config=config, **stop)  # type: ignore[arg-type]
-    except DecompError:
-        raise
-    except Exception as e:
-        detail = _scrub(f"{type(e).__name__}: {e}", ctx.api_key)
-        raise ModelCallError(
-            f"The {role} model {label!r} failed: {detail}", role=role, model=label
-        ) from None
+    except DecompError as e:
+        error = e
+    except Exception as e:  # a local model's own failure (hosted ones arrive as DecompError)
+        failure = describe(e, secrets)
+    # Raised here, outside the except blocks: nothing chains to the provider's exception.
+    if error is not None:
+        error.__cause__ = error.__context__ = None
+        raise error
+    if failure is not None:
+        raise ModelCallError(f"The {role} model {label!r} failed: {failure}", role=role,
+                             model=label)
     text = response.text if isinstance(response, AIMessage) else str(response.content)
     totals = list(usage_cb.usage_metadata.values())
     if not totals and isinstance(response, AIMessage) and response.usage_metadata:

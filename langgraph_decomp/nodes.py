@@ -36,7 +36,7 @@ from langgraph_decomp.answers import (
 )
 from langgraph_decomp.arithmetic import arithmetic_slips
 from langgraph_decomp.budget import budget_spent
-from langgraph_decomp.context import Context, resolve_context
+from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, resolve_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import RoleModels, call_model, model_label
 from langgraph_decomp.parsing import (
@@ -68,32 +68,65 @@ def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
 
     Raises:
         InvalidInputError: the question is missing, not a string, blank, too long or holds
-            NUL bytes; or ``context`` is not a string or too long.
+            NUL bytes; ``context`` is not a string or too long; or ``subquestions_given`` is
+            not a list of strings, has more than :data:`MAX_SUBQUESTIONS` items, or an item
+            that is longer than ``max_question_chars`` or holds NUL bytes.
     """
     question = state.get("question")
     if not isinstance(question, str):
         raise InvalidInputError(
-            f"'question' must be a string, got {type(question).__name__}."
+            f"'question' must be a string, got {type(question).__name__}.", field="question"
         )
     question = question.strip()
     if not question:
-        raise InvalidInputError("'question' is empty.")
+        raise InvalidInputError("'question' is empty.", field="question")
     if "\x00" in question:
-        raise InvalidInputError("'question' contains NUL bytes; pass text, not binary data.")
+        raise InvalidInputError("'question' contains NUL bytes; pass text, not binary data.",
+                                field="question")
     if len(question) > ctx.max_question_chars:
         raise InvalidInputError(
             f"'question' has {len(question):,} characters; the limit is "
-            f"{ctx.max_question_chars:,} (Context.max_question_chars)."
+            f"{ctx.max_question_chars:,} (Context.max_question_chars).",
+            field="question",
         )
     context = state.get("context") or ""
     if not isinstance(context, str):
-        raise InvalidInputError(f"'context' must be a string, got {type(context).__name__}.")
+        raise InvalidInputError(f"'context' must be a string, got {type(context).__name__}.",
+                                field="context")
     if len(context) > ctx.max_context_chars:
         raise InvalidInputError(
             f"'context' has {len(context):,} characters; the limit is "
-            f"{ctx.max_context_chars:,} (Context.max_context_chars)."
+            f"{ctx.max_context_chars:,} (Context.max_context_chars).",
+            field="context",
         )
+    _validate_given_plan(state.get("subquestions_given"), ctx)
     return question, context.strip()
+
+
+def _validate_given_plan(given: Any, ctx: Context) -> None:
+    """A caller's plan is bounded like the question: at most :data:`MAX_SUBQUESTIONS`
+    items (the first ``max_subquestions`` are used, as with a decomposer's plan), each a
+    string of at most ``max_question_chars`` characters without NUL bytes."""
+    if given is None:
+        return
+    if not isinstance(given, list) or not all(isinstance(q, str) for q in given):
+        raise InvalidInputError("'subquestions_given' must be a list of strings.",
+                                field="subquestions_given")
+    if len(given) > MAX_SUBQUESTIONS:
+        raise InvalidInputError(
+            f"'subquestions_given' has {len(given):,} items; the limit is {MAX_SUBQUESTIONS}.",
+            field="subquestions_given",
+        )
+    for i, item in enumerate(given):
+        if "\x00" in item:
+            raise InvalidInputError(f"'subquestions_given' item {i + 1} contains NUL bytes.",
+                                    field="subquestions_given")
+        if len(item.strip()) > ctx.max_question_chars:
+            raise InvalidInputError(
+                f"'subquestions_given' item {i + 1} has {len(item.strip()):,} characters; the "
+                f"limit is {ctx.max_question_chars:,} (Context.max_question_chars).",
+                field="subquestions_given",
+            )
 
 
 def _context_block(context: str | None) -> str:
@@ -130,12 +163,14 @@ def _plan(
         return Plan(status="skipped"), {}
     given = state.get("subquestions_given")
     if given is not None:
-        if not isinstance(given, list) or not all(isinstance(q, str) for q in given):
-            raise InvalidInputError("'subquestions_given' must be a list of strings.")
+        _validate_given_plan(given, ctx)
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
     messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
+    # The run's clock starts in `decompose`, just before this call (state.started_at is
+    # written when the node returns), so the decomposer's deadline counts from now.
     text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose",
-                             local_stop=plan_stop(ctx.max_subquestions))
+                             local_stop=plan_stop(ctx.max_subquestions),
+                             started_at=time.time())
     return parse_plan(text, ctx.max_subquestions), usage
 
 

@@ -1,29 +1,50 @@
-"""A tiny OpenAI-compatible chat server on 127.0.0.1 for tests: fixed replies, counted hits."""
+"""A tiny OpenAI-compatible chat server on 127.0.0.1 for tests: fixed replies, counted hits.
+
+It answers ``POST /v1/chat/completions`` (any path, in fact) as JSON, or as a server-sent
+event stream when the request asks for ``"stream": true``, and can misbehave on purpose.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULTS = ("500", "429", "slow", "truncated", "empty", "not-json", "no-choices")
-"""What :class:`FakeOpenAIServer` can do instead of answering (one fault per request)."""
+FAULTS = ("500", "429", "slow", "truncated", "empty", "not-json", "no-choices", "trickle",
+          "401-echo", "cut-stream", "length", "retry-after:<seconds>")
+"""What :class:`FakeOpenAIServer` can do instead of answering (one fault per request):
+
+- ``"500"``, ``"429"``: that HTTP status; ``"retry-after:<s>"``: a 429 with ``Retry-After``.
+- ``"slow"``: sleep ``slow_s``, then answer.
+- ``"trickle"``: send the answer one byte every ``trickle_s`` (all of it after
+  ``trickle_total_s``): every read gets a byte, so only a deadline on the whole call ends it.
+- ``"401-echo"``: a 401 whose body echoes the request's ``Authorization`` header, as some
+  proxies do.
+- ``"truncated"``: promise the whole JSON body, send half, hang up.
+- ``"cut-stream"``: a stream that stops after part of the reply (no finish, no ``[DONE]``).
+- ``"empty"``, ``"not-json"``: an empty or HTML body.
+- ``"no-choices"``: ``choices: []`` (in every chunk, when streamed).
+- ``"length"``: the reply ends with ``finish_reason: "length"`` (its token cap).
+"""
 
 
 class FakeOpenAIServer:
-    """Answers ``POST /v1/chat/completions`` with ``reply`` and records each request body.
+    """Answers chat completions with ``reply`` and records each request's body and headers.
 
     ``faults`` scripts misbehaviour: the n-th request gets the n-th fault of the list (see
-    :data:`FAULTS`; ``"slow"`` sleeps ``slow_s`` first); once they run out, it answers.
+    :data:`FAULTS`); once they run out, it answers.
     """
 
     def __init__(self, reply: str = "Answer: 42", prompt_tokens: int = 11,
                  completion_tokens: int = 3, *, faults: tuple[str, ...] = (),
-                 slow_s: float = 3.0) -> None:
+                 slow_s: float = 3.0, trickle_s: float = 0.3,
+                 trickle_total_s: float = 10.0) -> None:
         self.reply = reply
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.faults = list(faults)
         outer = self
         lock = threading.Lock()
@@ -36,9 +57,24 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with lock:
                     outer.requests.append(body)
+                    outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                     fault = outer.faults.pop(0) if outer.faults else None
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._answer(body, fault)  # (unless the client gave up)
+
+            def _answer(self, body: dict[str, Any], fault: str | None) -> None:
                 if fault in ("500", "429"):
                     self._send(int(fault), b'{"error": {"message": "injected"}}')
+                    return
+                if fault and fault.startswith("retry-after:"):
+                    self._send(429, b'{"error": {"message": "slow down"}}',
+                               headers={"Retry-After": fault.split(":", 1)[1]})
+                    return
+                if fault == "401-echo":
+                    echo = self.headers.get("Authorization", "")
+                    data = json.dumps({"error": {"message": f"Invalid credentials: {echo}",
+                                                 "type": "invalid_request_error"}}).encode()
+                    self._send(401, data)
                     return
                 if fault == "slow":
                     time.sleep(slow_s)
@@ -48,14 +84,16 @@ class FakeOpenAIServer:
                 if fault == "not-json":
                     self._send(200, b"<html>bad gateway</html>", "text/html")
                     return
+                finish = "length" if fault == "length" else "stop"
+                if body.get("stream"):
+                    self._stream(body, fault, finish)
+                    return
                 payload = {
                     "id": "x", "object": "chat.completion", "created": 0,
                     "model": body.get("model", "fake"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
+                    "choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": outer.reply}}],
-                    "usage": {"prompt_tokens": prompt_tokens,
-                              "completion_tokens": completion_tokens,
-                              "total_tokens": prompt_tokens + completion_tokens},
+                    "usage": self._usage(),
                 }
                 if fault == "no-choices":
                     payload["choices"] = []
@@ -70,15 +108,66 @@ class FakeOpenAIServer:
                     self.wfile.flush()
                     self.connection.close()
                     return
-                self._send(200, data)
+                self._send(200, data, trickle=fault == "trickle")
 
-            def _send(self, status: int, data: bytes,
-                      content_type: str = "application/json") -> None:
+            def _usage(self) -> dict[str, int]:
+                return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens}
+
+            def _stream(self, body: dict[str, Any], fault: str | None, finish: str) -> None:
+                def chunk(delta: dict[str, Any] | None, finish_reason: str | None = None,
+                          usage: dict[str, int] | None = None) -> dict[str, Any]:
+                    choices = [] if delta is None else [
+                        {"index": 0, "delta": delta, "finish_reason": finish_reason}
+                    ]
+                    return {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                            "model": body.get("model", "fake"), "choices": choices,
+                            **({"usage": usage} if usage else {})}
+
+                words = outer.reply.split(" ")
+                pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+                if fault == "no-choices":
+                    events = [chunk(None), chunk(None)]
+                else:
+                    events = [chunk({"role": "assistant", "content": ""})]
+                    events += [chunk({"content": p}) for p in pieces]
+                    events.append(chunk({}, finish))
+                if fault == "cut-stream":
+                    events = events[: 1 + max(1, len(pieces) // 2)]  # part of the reply
+                elif (body.get("stream_options") or {}).get("include_usage"):
+                    events.append(chunk(None, usage=self._usage()))
+                data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
+                if fault != "cut-stream":
+                    data += b"data: [DONE]\n\n"
+                # HTTP/1.0 and no Content-Length: the body ends when the connection closes.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self._write(data, trickle=fault == "trickle")
+
+            def _send(self, status: int, data: bytes, content_type: str = "application/json",
+                      *, headers: dict[str, str] | None = None, trickle: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                self._write(data, trickle=trickle)
+
+            def _write(self, data: bytes, *, trickle: bool) -> None:
+                if not trickle:
+                    self.wfile.write(data)
+                    return
+                start = time.monotonic()
+                for i in range(len(data)):
+                    if time.monotonic() - start >= trickle_total_s:
+                        self.wfile.write(data[i:])
+                        break
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle_s)
+                self.wfile.flush()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"

@@ -25,20 +25,35 @@ def test_solver_on_an_openai_compatible_server_reports_its_token_usage(llama_ser
     )
     out = graph.invoke(
         {"question": QUESTION},
-        context={"base_url": llama_server, "solver_max_tokens": 24, "verifier_max_tokens": 12,
+        context={"base_url": llama_server, "solver_max_tokens": 96, "verifier_max_tokens": 48,
                  "max_repairs": 0, "solve_scheme": "stepwise"},
     )
     solver = out["usage"]["solver"]
     verifier = out["usage"]["verifier"]
     assert solver["calls"] == 3 and verifier["calls"] == 1
     # Token counts come only from the server's `usage` field (the fake decomposer reports
-    # its own, separately); the caps prove `max_tokens` reached llama.cpp via extra_body.
-    assert solver["input_tokens"] > 0 and 0 < solver["output_tokens"] <= 3 * 24
-    assert 0 < verifier["output_tokens"] <= 12
+    # its own, separately). The replies ended by themselves, within the caps.
+    assert solver["input_tokens"] > 0 and 0 < solver["output_tokens"] <= 3 * 96
+    assert 0 < verifier["output_tokens"] <= 48
     assert [s["question"] for s in out["subquestions"]] == [
         "How much does one pen cost?", "How much do 3 pens cost?"
     ]
     assert all(s["answer"] for s in out["subquestions"])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_cut_at_the_cap_by_a_real_server_is_a_typed_error(llama_server, stream):
+    # The server stops at the cap and says so (finish_reason "length"): proof that
+    # `max_tokens` reached llama.cpp (via extra_body), and that a cut reply is not an answer.
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver="openai:smollm2")
+    inputs = {"question": QUESTION}
+    context = {"base_url": llama_server, "solver_max_tokens": 8, "verify": False}
+    with pytest.raises(ModelCallError, match=r"'length'.*solver_max_tokens") as info:
+        if stream:
+            list(graph.stream(inputs, context=context, stream_mode="messages"))
+        else:
+            graph.invoke(inputs, context=context)
+    assert info.value.role == "solver"
 
 
 def test_unreachable_base_url_raises_a_typed_error_naming_role_and_model():
@@ -55,7 +70,7 @@ def test_cli_solves_through_the_server_and_prints_json(llama_server):
         [
             sys.executable, "-m", "langgraph_decomp.cli", "solve", QUESTION,
             "--decomposer", "openai:smollm2", "--solver", "openai:smollm2",
-            "--base-url", llama_server, "--max-tokens", "32", "--json",
+            "--base-url", llama_server, "--max-tokens", "128", "--json",
         ],
         capture_output=True, text=True, timeout=300, check=False,
     )

@@ -77,3 +77,48 @@ def test_prompt_injection_in_the_question_stays_data_in_the_user_turn():
         system, *rest = prompt
         assert system.type == "system" and "Ignore previous" not in system.content
         assert any("Ignore previous" in m.content for m in rest if m.type == "human")
+
+
+@pytest.mark.parametrize(
+    ("given", "match"),
+    [
+        (["ok?"] * 51, "51 items; the limit is 50"),
+        (["x" * 1_000_000], "item 1 has 1,000,000 characters; the limit is 8,000"),
+        (["fine?", "y" * 8_001], "item 2 has 8,001 characters"),
+        (["a\x00b?"], "item 1 contains NUL"),
+        ([1, 2], "must be a list of strings"),
+    ],
+)
+def test_given_subquestions_are_bounded_like_the_question(given, match):
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError, match=match) as info:
+        graph.invoke({"question": "What is 2 + 2?", "subquestions_given": given})
+    assert info.value.field == "subquestions_given"
+
+
+def test_given_subquestions_are_checked_even_when_decomposition_is_off():
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError, match="subquestions_given"):
+        graph.invoke({"question": "What is 2 + 2?", "subquestions_given": ["x" * 9_000]},
+                     context={"decompose": False})
+
+
+def test_a_long_given_plan_within_the_limit_uses_its_first_max_subquestions():
+    solver = ScriptedChat.of("Final answer: 4")
+    out = build_graph(decomposer=UNLOADABLE, solver=solver).invoke(
+        {"question": "What is 2 + 2?", "subquestions_given": [f"Step {i}?" for i in range(9)]},
+        context={"verify": False, "solve_scheme": "scaffold", "max_subquestions": 3},
+    )
+    assert [s["question"] for s in out["subquestions"]] == ["Step 0?", "Step 1?", "Step 2?"]
+
+
+@pytest.mark.parametrize(
+    ("knobs", "field"),
+    [({"solver": ""}, "solver"), ({"temperature": -3}, "temperature"),
+     ({"request_timeout": 0}, "request_timeout"), ({"max_subquestions": "5"}, "max_subquestions")],
+)
+def test_bad_knobs_fail_before_any_model_is_loaded_or_called(knobs, field):
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError) as info:
+        graph.invoke({"question": "What is 2 + 2?"}, context=knobs)
+    assert info.value.field == field

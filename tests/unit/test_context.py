@@ -2,8 +2,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from langgraph_decomp import Context, InvalidInputError
-from langgraph_decomp.context import resolve_context
+from langgraph_decomp import Context, InvalidInputError, build_graph
+from langgraph_decomp.context import CONTEXT_FIELDS, resolve_context
+from tests.fakes import ScriptedChat
 
 
 def test_defaults_when_nothing_is_given():
@@ -46,3 +47,119 @@ def test_invalid_knobs_raise_a_typed_error(kwargs):
 
 def test_api_key_is_not_in_repr():
     assert "sk-secret" not in repr(Context(api_key="sk-secret"))
+
+
+# --- Every field is checked by type and range, the same way by every path ---------------
+
+# A model string that would fail to load: a bad knob must be caught before any model is.
+UNLOADABLE = "hf:/definitely/not/here.gguf"
+
+BAD_VALUES = [
+    ("decomposer", ""), ("decomposer", 3), ("solver", ""), ("solver", "   "),
+    ("verifier", ["openai:x"]),
+    ("base_url", "localhost:8000"), ("base_url", "ftp://host/v1"), ("base_url", 8000),
+    ("api_key", ""), ("api_key", 12345),
+    ("request_timeout", 0), ("request_timeout", -1), ("request_timeout", "30"),
+    ("request_timeout", float("nan")), ("request_timeout", float("inf")),
+    ("max_retries", "2"), ("max_retries", 2.5), ("max_retries", -1), ("max_retries", 99),
+    ("max_retries", True),
+    ("decompose", "false"), ("decompose", 0), ("verify", "yes"), ("verify_steps", 1),
+    ("solve_scheme", "fast"), ("solve_scheme", 1), ("dependencies", "parallel"),
+    ("max_subquestions", "5"), ("max_subquestions", 2.5), ("max_subquestions", 0),
+    ("max_subquestions", 10_000), ("min_subquestions", 0), ("min_subquestions", 6),
+    ("min_subquestions", "1"), ("max_repairs", -1), ("max_repairs", 1.5), ("max_repairs", 100),
+    ("n_samples", 2.5), ("n_samples", 0), ("n_samples", 33), ("n_samples", "3"),
+    ("sample_temperature", -0.1), ("sample_temperature", 5), ("sample_temperature", "hot"),
+    ("max_calls", 0), ("max_calls", 2.5), ("max_calls", "10"),
+    ("max_hosted_tokens", -5), ("max_hosted_tokens", 1e3),
+    ("deadline_s", 0), ("deadline_s", -1.0), ("deadline_s", "10"), ("deadline_s", 1e9),
+    ("decomposer_max_tokens", 0), ("solver_max_tokens", "384"), ("verifier_max_tokens", 1.5),
+    ("temperature", -3), ("temperature", 2.5), ("temperature", None), ("temperature", "0"),
+    ("max_question_chars", 0), ("max_question_chars", "8000"), ("max_context_chars", -1),
+]
+
+
+def test_the_bad_value_table_covers_every_field():
+    assert {name for name, _ in BAD_VALUES} == CONTEXT_FIELDS
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+@pytest.mark.parametrize("path", ["Context", "context", "configurable"])
+def test_every_field_rejects_wrong_types_and_ranges_naming_it_on_every_path(path, name, value):
+    if path == "configurable" and value is None:
+        pytest.skip("configurable ignores None values (LangGraph and hosts set them)")
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError, match=rf"Context\.{name}\b") as info:
+        if path == "Context":
+            Context(**{name: value})
+        elif path == "context":
+            graph.invoke({"question": "What is 2 + 2?"}, context={name: value})
+        else:
+            graph.invoke({"question": "What is 2 + 2?"}, {"configurable": {name: value}})
+    assert info.value.field == name
+
+
+def test_a_rejected_api_key_is_not_echoed():
+    with pytest.raises(InvalidInputError, match="api_key") as info:
+        Context(api_key="   \t")
+    assert info.value.field == "api_key"
+    with pytest.raises(InvalidInputError) as info:
+        Context(base_url="mailto:user:sk-in-the-url@host")  # may carry credentials
+    assert "sk-in-the-url" not in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["Context", "context"])
+def test_unknown_keys_are_an_error_in_context_naming_the_key(path):
+    graph = build_graph(decomposer=UNLOADABLE, solver=UNLOADABLE)
+    with pytest.raises(InvalidInputError, match="'max_retry'") as info:
+        if path == "Context":
+            Context(max_retry=3)
+        else:
+            graph.invoke({"question": "What is 2 + 2?"}, context={"max_retry": 3})
+    assert info.value.field == "max_retry"
+
+
+def test_unknown_keys_in_configurable_are_ignored():
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
+                        solver=ScriptedChat.of("Final answer: 4"))
+    out = graph.invoke({"question": "What is 2 + 2?"},
+                       {"configurable": {"thread_id": "t", "user_id": 7, "verify": False}})
+    assert out["answer"] == "4"
+
+
+def test_positional_arguments_are_a_typed_error():
+    with pytest.raises(InvalidInputError, match="keyword arguments"):
+        Context("openai:gpt-4o-mini")
+
+
+def test_good_values_of_other_numeric_types_are_normalized():
+    ctx = Context(request_timeout=5, temperature=1, deadline_s=3)
+    assert ctx.request_timeout == 5.0 and isinstance(ctx.request_timeout, float)
+    assert isinstance(ctx.temperature, float) and isinstance(ctx.deadline_s, float)
+
+
+def test_a_secretstr_api_key_is_accepted():
+    from pydantic import SecretStr
+
+    assert Context(api_key=SecretStr("sk-x")).api_key.get_secret_value() == "sk-x"
+
+
+def test_a_context_value_equal_to_the_default_still_wins_over_configurable():
+    assert resolve_context(Context(verify=True), {"verify": False}).verify is True
+    assert resolve_context({"max_repairs": 1}, {"max_repairs": 3}).max_repairs == 1
+    # Fields the context does not set still come from configurable.
+    assert resolve_context(Context(solver="openai:a"), {"verify": False}).verify is False
+
+
+def test_context_dict_set_to_the_default_beats_configurable_in_a_run():
+    verifier = ScriptedChat.of("VERDICT: CORRECT")
+    graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
+                        solver=ScriptedChat.of("Final answer: 4"), verifier=verifier)
+    out = graph.invoke({"question": "What is 2 + 2?"}, {"configurable": {"verify": False}},
+                       context={"verify": True})
+    assert out["verified"] is True and len(verifier.prompts) == 1
+
+
+def test_values_checked_after_merging_context_and_configurable():
+    with pytest.raises(InvalidInputError, match="min_subquestions"):
+        resolve_context(Context(min_subquestions=4), {"max_subquestions": 3})
