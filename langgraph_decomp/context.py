@@ -247,7 +247,7 @@ class Context:
             _check_model_string(self, name)
         _check_base_url(self.base_url)
         _check_api_key(self.api_key)
-        for name in ("decompose", "verify", "verify_steps"):
+        for name in ("decompose", "verify", "verify_steps", "check_arithmetic"):
             if not isinstance(getattr(self, name), bool):
                 raise _wrong(name, "True or False", getattr(self, name))
         _check_choice(self, "solve_scheme", SOLVE_SCHEMES)
