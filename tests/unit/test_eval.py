@@ -325,10 +325,54 @@ def test_results_from_before_models_and_f1_still_load_and_summarize(tmp_path):
     assert base.cost_per_q is None  # which hosted model served is unknown: no $
     assert base.hosted_units_per_q == 100 + 4 * 20 and base.solver_calls_per_q == 1
     assert (other.vs_baseline.b, other.vs_baseline.c) == (1, 0)
-    assert _eval_cli(tmp_path, "--report-only") == 0
+    assert _eval_cli(tmp_path, "--report-only", "--price", "openai:never-called=1/2") == 0
     assert _table_counts(tmp_path) == [[STOPPED_NAMES[0], "3", "3"], [STOPPED_NAMES[1], "3", "2"]]
     md = (tmp_path / "summary.md").read_text()
     assert "1 vs 0 discordant" in md and "its hosted units per question" in md
+
+
+def _priced_results(out_dir: Path) -> None:
+    """Both strategies on the fixture's questions, the solver openai:never-called."""
+    lines = [{**OLD_LINE, "id": i, "strategy": s, "correct": s == "one-stage",
+              "models": {"decomposer": "local:smollm2", "solver": "openai:never-called",
+                         "verifier": "openai:never-called"}}
+             for i in ("fx-1", "fx-2", "fx-3") for s in STOPPED_NAMES]
+    (out_dir / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+def test_report_only_prices_the_records(tmp_path, capsys):
+    _priced_results(tmp_path)
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"openai:never-called": {"input": 1.0, "output": 2.0}}))
+    assert _eval_cli(tmp_path, "--report-only", "--price-file", str(prices)) == 0
+    rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert [float(r["cost_per_q"]) for r in rows] == [pytest.approx(140e-6)] * 2
+    assert rows[1]["cost_basis"] == "$" and float(rows[1]["cost_ratio"]) == 1.0
+    out = capsys.readouterr().out
+    assert "Against one-stage (n = 3): two-stage:oracle+solve_scheme=stepwise is significantly" \
+        not in out  # 3 vs 0 discordant: p = 0.25
+    assert "3 vs 0 discordant, exact McNemar p = 0.25" in " ".join(out.split())
+
+    # --baseline picks the other strategy.
+    assert _eval_cli(tmp_path, "--report-only", "--baseline", STOPPED_NAMES[1]) == 0
+    assert (tmp_path / "summary.md").read_text().splitlines()[-1].startswith(
+        f"Against {STOPPED_NAMES[1]} (n = 3): one-stage is 100.0 points higher")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--price", "openai:x=cheap"], "Bad --price"),
+     (["--price", "openai:x"], "MODEL=IN/OUT"),
+     (["--price-file", "missing.json"], "Cannot read the price file"),
+     (["--baseline", "two-stage:local"], "--baseline"),
+     ],
+)
+def test_eval_cli_rejects_bad_prices_and_baselines(tmp_path, capsys, flags, message):
+    _priced_results(tmp_path)
+    assert _eval_cli(tmp_path, "--report-only", *flags) == 2
+    out = capsys.readouterr()
+    assert message in " ".join(out.out.split()) and "Traceback" not in out.out + out.err
+    assert not (tmp_path / "summary.md").exists()
 
 
 def test_p_values_read_the_same_side_of_005_as_they_are():
