@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report-only", action="store_true",
                     help="Only summarize OUT/results.jsonl (the questions every strategy "
                     "finished); run nothing.")
+    ev.add_argument("--price", action="append", default=[], metavar="MODEL=IN/OUT",
+                    help="US$ per million input/output tokens of a hosted model string "
+                    "(repeatable): --price openai:gpt-4o-mini=0.15/0.60. Local models cost "
+                    "$0; an unpriced hosted model's $ shows as '-'.")
+    ev.add_argument("--price-file", help='JSON prices: {"MODEL": {"input": IN, "output": '
+                    'OUT}, ...} (US$ per million tokens; --price wins).')
+    ev.add_argument("--baseline", help="Strategy the others are tested against (paired "
+                    "McNemar test, cost ratio); default: the first in --strategies.")
 
     di = sub.add_parser("distill", help="Distil a small local decomposer from a teacher.")
     di.add_argument("--recipe", help="Run a recipe file (recipes/decomposer.json makes the "
@@ -182,6 +190,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     from langgraph_decomp import graph
     from langgraph_decomp.data import load_examples, sample_examples, split_examples
     from langgraph_decomp.eval import (
+        collect_prices,
         finished_by_all,
         load_records,
         make_strategies,
@@ -190,11 +199,17 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
         summarize,
         write_reports,
     )
+    from langgraph_decomp.eval.strategies import StrategyError
 
+    prices = collect_prices(args.price, Path(args.price_file) if args.price_file else None)
     strategies = make_strategies(
         [s.strip() for s in args.strategies.split(",") if s.strip()],
         teacher=args.decomposer or args.solver, local=args.local, distilled=args.distilled,
     )
+    names = [s.name for s in strategies]
+    if args.baseline is not None and args.baseline not in names:
+        raise StrategyError(f"--baseline {args.baseline!r} is not one of the strategies: "
+                            f"{', '.join(names)}")
     if args.holdout:
         examples = load_examples(args.data, format=args.format, seed=args.seed,
                                  split=args.split, config=args.config)
@@ -208,17 +223,20 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
             if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
     base["verify"] = args.verify
     out_dir = Path(args.out)
+    span_rule = "drop" if args.format == "drop" else "squad"
     status = 0
     if not args.report_only:
         console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")
+        if any(e.answer_type == "span" for e in examples):
+            console.print(f"span answers: exact match and token F1, {span_rule.upper()} rule")
         try:
             asyncio.run(run_eval(examples, strategies, graph=graph, base_context=base,
-                                 out_dir=out_dir, concurrency=args.concurrency))
+                                 out_dir=out_dir, concurrency=args.concurrency,
+                                 span_rule=span_rule))
         except KeyboardInterrupt:
             console.print("interrupted: rerun the same command to resume")
             status = 130
     ids = {e.id for e in examples}
-    names = [s.name for s in strategies]
     records = finished_by_all(
         [r for r in load_records(out_dir / "results.jsonl") if r.id in ids], names
     )
@@ -226,7 +244,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     if finished < len(ids):
         console.print(f"{finished} of {len(ids)} questions finished by every strategy; "
                       "the table covers those.")
-    summaries = summarize(records, names)
+    summaries = summarize(records, names, prices=prices, baseline=args.baseline)
     print_summary(summaries, console)
     if summaries:
         for kind, path in write_reports(summaries, out_dir).items():

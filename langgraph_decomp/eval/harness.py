@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
 from langgraph_decomp.data import Example
-from langgraph_decomp.eval.checking import is_correct
+from langgraph_decomp.eval.checking import SpanRule, score
 from langgraph_decomp.eval.strategies import Strategy
 from langgraph_decomp.models import is_local
 from langgraph_decomp.progress import progress_bar
@@ -31,10 +31,15 @@ class Record(BaseModel):
     prediction: str = ""
     numeric_prediction: str | None = None
     correct: bool = False
+    """Right answer (exact match for span answers)."""
+    f1: float | None = None
+    """Token F1 for span answers; ``None`` for numbers and yes/no."""
     decomposed: bool = False
     n_subquestions: int = 0
     usage: dict[str, dict[str, int]] = {}
     hosted_roles: list[str] = []
+    models: dict[str, str] = {}
+    """The model string of each role (empty in records written before it was kept)."""
     wall_s: float = 0.0
     error: str | None = None
 
@@ -55,15 +60,20 @@ class Record(BaseModel):
         )
 
 
-def hosted_roles(context: dict[str, Any]) -> list[str]:
-    """Roles whose model string (from a run's context; default: embedded) is not local."""
+def role_models(context: dict[str, Any]) -> dict[str, str]:
+    """The model string of each role from a run's context (the graph's defaults otherwise;
+    the verifier defaults to the solver)."""
     solver = context.get("solver") or DEFAULT_SOLVER
-    models = {
+    return {
         "decomposer": context.get("decomposer") or DEFAULT_DECOMPOSER,
         "solver": solver,
         "verifier": context.get("verifier") or solver,
     }
-    return [role for role, spec in models.items() if not is_local(spec)]
+
+
+def hosted_roles(context: dict[str, Any]) -> list[str]:
+    """Roles whose model string (from a run's context; default: embedded) is not local."""
+    return [role for role, spec in role_models(context).items() if not is_local(spec)]
 
 
 def load_records(path: Path) -> list[Record]:
@@ -88,9 +98,12 @@ async def run_eval(
     out_dir: Path,
     concurrency: int = 1,
     show_progress: bool = True,
+    span_rule: SpanRule = "squad",
 ) -> list[Record]:
     """Run every strategy on every example and append one JSON line per result.
 
+    Each answer is checked by the rule of its example's ``answer_type``; span answers with
+    ``span_rule`` (``"drop"`` or ``"squad"``, see :func:`~langgraph_decomp.eval.checking.score`).
     A rerun with the same ``out_dir`` skips (example, strategy) pairs that finished without
     error. A failing example is recorded with its error and never stops the run.
     """
@@ -112,7 +125,7 @@ async def run_eval(
             inputs["subquestions_given"] = example.subquestions or []
         record = Record(
             id=example.id, strategy=strategy.name, question=example.question, gold=example.gold,
-            hosted_roles=hosted_roles(context),
+            hosted_roles=hosted_roles(context), models=role_models(context),
         )
         async with semaphore:
             start = time.perf_counter()
@@ -120,7 +133,8 @@ async def run_eval(
                 out = await graph.ainvoke(inputs, context=context)
                 record.prediction = out.get("answer") or ""
                 record.numeric_prediction = out.get("numeric_answer")
-                record.correct = is_correct(record.prediction, example.gold)
+                record.correct, record.f1 = score(record.prediction, example,
+                                                  span_rule=span_rule)
                 record.decomposed = bool(out.get("decomposed"))
                 record.n_subquestions = len(out.get("subquestions") or [])
                 record.usage = out.get("usage") or {}

@@ -1,6 +1,7 @@
 """Eval harness with fakes: checking rules, strategies, resumable results, reports."""
 
 import asyncio
+import csv
 import json
 import re
 from pathlib import Path
@@ -8,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from langgraph_decomp import build_graph
-from langgraph_decomp.data import load_examples
+from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
+from langgraph_decomp.data import Example, load_examples
 from langgraph_decomp.eval import (
+    Price,
+    Record,
+    conclusion,
     finished_by_all,
     is_correct,
     load_records,
@@ -19,7 +24,7 @@ from langgraph_decomp.eval import (
     write_reports,
 )
 from langgraph_decomp.eval.harness import hosted_roles
-from langgraph_decomp.eval.report import wilson_interval
+from langgraph_decomp.eval.report import to_markdown, wilson_interval
 from langgraph_decomp.eval.strategies import StrategyError
 from tests.fakes import RuleChat
 
@@ -208,3 +213,170 @@ def test_ctrl_c_during_eval_exits_130_and_still_writes_the_table(tmp_path, monke
     monkeypatch.setattr(eval_pkg, "run_eval", interrupted)
     assert _eval_cli(tmp_path) == 130
     assert _table_counts(tmp_path) == [[n, "2", "2"] for n in STOPPED_NAMES]
+
+
+def _synthetic(strategy: str, right: str, solver_tokens: tuple[int, int]) -> list[Record]:
+    """Questions q0, q1, ... right where ``right`` has a 1; a priced hosted solver."""
+    n_in, n_out = solver_tokens
+    return [
+        Record(id=f"q{i}", strategy=strategy, question="?", gold="1", correct=bit == "1",
+               usage={"solver": {"calls": 1, "input_tokens": n_in, "output_tokens": n_out}},
+               hosted_roles=["solver", "verifier"],
+               models={"decomposer": "local:smollm2", "solver": "openai:s",
+                       "verifier": "openai:s"})
+        for i, bit in enumerate(right)
+    ]
+
+
+SYNTHETIC = (
+    _synthetic("A", "11111111110000000000", (100, 50))
+    + _synthetic("B", "01111111111111111110", (200, 100))  # b = 1, c = 9
+    + _synthetic("C", "00111111111100000000", (50, 25))  # b = 2, c = 2
+    + _synthetic("D", "00011111111000000000", (100, 50))  # b = 3, c = 1
+)
+
+
+def test_conclusion_sentence_for_a_synthetic_case():
+    summaries = summarize(SYNTHETIC, prices={"openai:s": Price(input=1, output=2)})
+    assert conclusion(summaries) == (
+        "Against A (n = 20): "
+        "B is significantly higher (p < 0.05), by 40.0 points (1 vs 9 discordant, exact "
+        "McNemar p = 0.021), at 2.00× its $ per question; "
+        "C has the same accuracy (2 vs 2 discordant, exact McNemar p = 1), at 0.50× its $ per "
+        "question; "
+        "D is 10.0 points lower, not significantly different (3 vs 1 discordant, exact "
+        "McNemar p = 0.62), at 1.00× its $ per question."
+    )
+    # Unpriced: the cost ratio is in hosted units (input + 4 × output).
+    unpriced = summarize(SYNTHETIC)
+    assert unpriced[1].cost_ratio == pytest.approx((200 + 4 * 100) / (100 + 4 * 50))
+    assert "at 2.00× its hosted units per question" in conclusion(unpriced)
+    assert conclusion(summarize(_synthetic("A", "10", (1, 1)))) is None
+
+
+def test_the_table_has_cost_calls_and_paired_columns(tmp_path):
+    summaries = summarize(SYNTHETIC, prices={"openai:s": Price(input=1, output=2)})
+    md = to_markdown(summaries)
+    header, _, base_row, b_row = md.splitlines()[:4]
+    cells = dict(zip(header.split(" | "), b_row.split(" | "), strict=True))
+    assert cells["$/q"] == "$0.000400" and cells["hosted units/q"] == "600"
+    assert cells["hosted in/out per q"] == "200 / 100" and cells["solver calls/q"] == "1.00"
+    assert cells["b / c vs baseline"] == "1 / 9" and cells["McNemar p"] == "0.021"
+    assert cells["Δ points"] == "+40.0" and cells["cost × baseline ($)"] == "2.00×"
+    assert "| baseline |" in base_row
+    assert md.rstrip().endswith("at 1.00× its $ per question.")
+
+    paths = write_reports(summaries, tmp_path)
+    assert paths["plot"].name == "accuracy_vs_cost.png" and paths["plot"].stat().st_size
+    assert (tmp_path / "accuracy_vs_hosted_tokens.png").stat().st_size
+    rows = list(csv.DictReader(paths["csv"].open()))
+    assert rows[0]["baseline"] == "" and rows[0]["is_baseline"] == "True"
+    assert rows[1]["baseline"] == "A" and (rows[1]["b"], rows[1]["c"]) == ("1", "9")
+    assert float(rows[1]["mcnemar_p"]) == 0.021484375
+    assert float(rows[1]["cost_per_q"]) == pytest.approx(0.0004)
+    assert float(rows[1]["cost_ratio"]) == pytest.approx(2.0) and rows[1]["cost_basis"] == "$"
+    assert rows[1]["cost_decomposer_per_q"] == "0.0"
+
+
+def test_span_answers_get_f1_with_a_bootstrap_interval(tmp_path):
+    examples = [
+        Example(id="s1", question="Who is the mayor?", gold="Tom Ames", answer_type="span",
+                golds=["Tom Ames"], context="Mayor Tom Ames spoke."),
+        Example(id="s2", question="Is he the mayor?", gold="yes", answer_type="yes_no"),
+    ]
+    replies = {"Who is": "Final answer: Mayor Tom Ames", "Is he": "Final answer: Yes."}
+    graph = build_graph(decomposer=RuleChat.by(lambda p: ""), solver=RuleChat.by(
+        lambda p: next(v for k, v in replies.items() if k in p)))
+    new = await_run(run_eval(examples, make_strategies(["one-stage"]), graph=graph,
+                             base_context={"verify": False}, out_dir=tmp_path,
+                             show_progress=False))
+    by_id = {r.id: r for r in new}
+    assert by_id["s1"].correct is False and by_id["s1"].f1 == pytest.approx(0.8)
+    assert by_id["s2"].correct is True and by_id["s2"].f1 is None
+    assert by_id["s1"].models == {"decomposer": DEFAULT_DECOMPOSER, "solver": DEFAULT_SOLVER,
+                                  "verifier": DEFAULT_SOLVER}
+    (s,) = summarize(load_records(tmp_path / "results.jsonl"))
+    assert s.f1 == pytest.approx(0.9)  # the yes/no answer counts 1 (right)
+    assert s.f1_low <= s.f1 <= s.f1_high
+    md = to_markdown([s])
+    assert "exact match (95% CI)" in md and "| 0.900 [" in md
+
+
+def await_run(coro):
+    return asyncio.run(coro)
+
+
+OLD_LINE = {  # a results.jsonl line written before records kept models and F1
+    "id": "fx-1", "strategy": "one-stage", "question": "?", "gold": "8",
+    "prediction": "Final answer: 8", "numeric_prediction": "8", "correct": True,
+    "decomposed": False, "n_subquestions": 0,
+    "usage": {"solver": {"calls": 1, "input_tokens": 100, "output_tokens": 20}},
+    "hosted_roles": ["solver", "verifier"], "wall_s": 1.0, "error": None,
+}
+
+
+def test_results_from_before_models_and_f1_still_load_and_summarize(tmp_path):
+    lines = [{**OLD_LINE, "id": i, "strategy": s, "correct": s == "one-stage" or i != "fx-2"}
+             for i in ("fx-1", "fx-2", "fx-3") for s in STOPPED_NAMES]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    records = load_records(tmp_path / "results.jsonl")
+    assert len(records) == 6 and records[0].models == {} and records[0].f1 is None
+    base, other = summarize(records, STOPPED_NAMES, prices={"openai:x": Price(input=1, output=1)})
+    assert base.cost_per_q is None  # which hosted model served is unknown: no $
+    assert base.hosted_units_per_q == 100 + 4 * 20 and base.solver_calls_per_q == 1
+    assert (other.vs_baseline.b, other.vs_baseline.c) == (1, 0)
+    assert _eval_cli(tmp_path, "--report-only", "--price", "openai:never-called=1/2") == 0
+    assert _table_counts(tmp_path) == [[STOPPED_NAMES[0], "3", "3"], [STOPPED_NAMES[1], "3", "2"]]
+    md = (tmp_path / "summary.md").read_text()
+    assert "1 vs 0 discordant" in md and "its hosted units per question" in md
+
+
+def _priced_results(out_dir: Path) -> None:
+    """Both strategies on the fixture's questions, the solver openai:never-called."""
+    lines = [{**OLD_LINE, "id": i, "strategy": s, "correct": s == "one-stage",
+              "models": {"decomposer": "local:smollm2", "solver": "openai:never-called",
+                         "verifier": "openai:never-called"}}
+             for i in ("fx-1", "fx-2", "fx-3") for s in STOPPED_NAMES]
+    (out_dir / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+def test_report_only_prices_the_records(tmp_path, capsys):
+    _priced_results(tmp_path)
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"openai:never-called": {"input": 1.0, "output": 2.0}}))
+    assert _eval_cli(tmp_path, "--report-only", "--price-file", str(prices)) == 0
+    rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert [float(r["cost_per_q"]) for r in rows] == [pytest.approx(140e-6)] * 2
+    assert rows[1]["cost_basis"] == "$" and float(rows[1]["cost_ratio"]) == 1.0
+    out = capsys.readouterr().out
+    assert "Against one-stage (n = 3): two-stage:oracle+solve_scheme=stepwise is significantly" \
+        not in out  # 3 vs 0 discordant: p = 0.25
+    assert "3 vs 0 discordant, exact McNemar p = 0.25" in " ".join(out.split())
+
+    # --baseline picks the other strategy.
+    assert _eval_cli(tmp_path, "--report-only", "--baseline", STOPPED_NAMES[1]) == 0
+    assert (tmp_path / "summary.md").read_text().splitlines()[-1].startswith(
+        f"Against {STOPPED_NAMES[1]} (n = 3): one-stage is 100.0 points higher")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--price", "openai:x=cheap"], "Bad --price"),
+     (["--price", "openai:x"], "MODEL=IN/OUT"),
+     (["--price-file", "missing.json"], "Cannot read the price file"),
+     (["--baseline", "two-stage:local"], "--baseline"),
+     ],
+)
+def test_eval_cli_rejects_bad_prices_and_baselines(tmp_path, capsys, flags, message):
+    _priced_results(tmp_path)
+    assert _eval_cli(tmp_path, "--report-only", *flags) == 2
+    out = capsys.readouterr()
+    assert message in " ".join(out.out.split()) and "Traceback" not in out.out + out.err
+    assert not (tmp_path / "summary.md").exists()
+
+
+def test_p_values_read_the_same_side_of_005_as_they_are():
+    from langgraph_decomp.eval.report import _p
+
+    assert [_p(x) for x in (0.021484375, 0.0496, 1.0, 0.0004)] == [
+        "= 0.021", "= 0.0496", "= 1", "< 0.001"]
