@@ -223,7 +223,8 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
             if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
     base["verify"] = args.verify
     out_dir = Path(args.out)
-    span_rule = "drop" if args.format == "drop" else "squad"
+    drop = args.format == "drop" or any(e.dataset == "drop" for e in examples)
+    span_rule = "drop" if drop else "squad"
     status = 0
     if not args.report_only:
         console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")

@@ -51,6 +51,8 @@ class Example(BaseModel):
     solution: str | None = None
     """A worked solution, one step per line (GSM8K), for a teacher that turns each step
     into the sub-question it answers."""
+    dataset: str | None = None
+    """The format that read it (``"drop"``, ``"hotpotqa"``, ...): how spans are scored."""
 
 
 _GOLD = re.compile(r"####\s*(.+?)\s*$", re.MULTILINE)
@@ -244,8 +246,9 @@ def load_examples(
     rows = _read_rows(source, split=split, config=config)
     if not rows:
         return []
-    make = FORMATS[detect_format(rows[0]) if format == "auto" else format]
-    examples = [make(row, i) for i, row in enumerate(rows)]
+    name = detect_format(rows[0]) if format == "auto" else format
+    examples = [FORMATS[name](row, i).model_copy(update={"dataset": name})
+                for i, row in enumerate(rows)]
     if limit is not None and limit < len(examples):
         examples = sample_examples(examples, limit, seed=seed)
     return examples

@@ -166,11 +166,13 @@ def score(
 ) -> tuple[bool, float | None]:
     """``(correct, f1)`` of the solver's text ``prediction`` for ``example``, by the rule of
     its ``answer_type``; ``correct`` is exact match for spans, ``f1`` is ``None`` unless the
-    answer is a span. Any of the example's ``golds`` (else ``gold``) counts."""
+    answer is a span. Any of the example's ``golds`` (else ``gold``) counts. DROP examples
+    (``dataset == "drop"``) always get DROP's rule."""
     golds = example.golds or [example.gold]
     if example.answer_type == "yes_no":
         return any(is_yes_no_correct(prediction, g) for g in golds), None
     if example.answer_type == "span":
         answer = extract_answer(prediction or "")
-        return (drop_scores if span_rule == "drop" else squad_scores)(answer, golds)
+        drop = span_rule == "drop" or example.dataset == "drop"
+        return (drop_scores if drop else squad_scores)(answer, golds)
     return any(is_correct(prediction, g) for g in golds), None

@@ -1,5 +1,7 @@
 """Answer checking per answer type: yes/no, DROP spans and numbers, HotpotQA (SQuAD) spans."""
 
+from pathlib import Path
+
 import pytest
 
 from langgraph_decomp.data import Example
@@ -86,3 +88,15 @@ def test_score_picks_the_rule_from_the_answer_type():
     # SQuAD's normalization does not read numbers ("5.0" loses its dot, "5" stays).
     assert score("Final answer: 5 yards", _example("span", "5.0 yards"))[0] is False
     assert score("", span) == (False, 0.0)
+
+
+def test_drop_examples_get_the_drop_rule_whatever_the_default():
+    from langgraph_decomp.data import load_examples
+
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    assert {e.dataset for e in load_examples(str(fixtures / "drop_2q.json"))} == {"drop"}
+    span = {"id": "d", "question": "How far?", "gold": "5.0 yards", "golds": ["5.0 yards"],
+            "answer_type": "span"}
+    drop, other = Example(**span, dataset="drop"), Example(**span, dataset="hotpotqa")
+    assert score("Final answer: 5 yards", drop, span_rule="squad")[0] is True  # 5 == 5.0
+    assert score("Final answer: 5 yards", other, span_rule="squad")[0] is False
