@@ -634,6 +634,41 @@ def _cached_chat_model(
     )
 
 
+_CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens")
+
+
+def with_run_options(model: BaseChatModel, *, temperature: float,
+                     max_tokens: int) -> BaseChatModel:
+    """A ready chat model with the run's temperature and token cap, as a model string gets
+    them, and token usage reported when streamed (``stream_usage``), on the fields its class
+    has; the model itself is not changed. Copies are cached per model and options."""
+    fields = type(model).model_fields
+    updates: dict[str, Any] = {}
+    if "temperature" in fields:
+        updates["temperature"] = temperature
+    cap = next((name for name in _CAP_FIELDS if name in fields), None)
+    if cap is not None:
+        updates[cap] = max_tokens
+    if "stream_usage" in fields:
+        updates["stream_usage"] = True
+    if not updates or all(getattr(model, k, None) == v for k, v in updates.items()):
+        return model
+    key = (id(model), tuple(sorted(updates.items())))
+    with _LOADING:
+        copy = _READY_COPIES.get(key)
+        if copy is None or copy[0] is not model:
+            copy = (model, model.model_copy(update=updates))
+            _READY_COPIES[key] = copy
+            while len(_READY_COPIES) > 64:
+                _READY_COPIES.pop(next(iter(_READY_COPIES)))
+    return copy[1]
+
+
+_READY_COPIES: dict[tuple[Any, ...], tuple[BaseChatModel, BaseChatModel]] = {}
+"""Configured copies of ready chat models, by ``(id(model), options)``; the original is kept
+beside its copy so an id is never reused for another model while cached."""
+
+
 def model_label(model: ModelLike) -> str:
     """A readable name for a model (its string, or its class and model name)."""
     if isinstance(model, str):
@@ -663,7 +698,8 @@ class RoleModels:
         choice = self.pick(role, ctx)
         label = model_label(choice)
         if not isinstance(choice, str):
-            return choice, label
+            return with_run_options(choice, temperature=ctx.temperature,
+                                    max_tokens=getattr(ctx, f"{role}_max_tokens")), label
         try:
             model = load_chat_model(
                 choice,

@@ -152,3 +152,31 @@ def test_the_shipped_decomposer_is_local_and_not_a_transformers_model():
     assert is_local("local:decomposer")
     with pytest.raises(ModelConfigError, match="llama.cpp adapter"):
         local_source("local:decomposer")
+
+
+class _KnobChat(ScriptedChat):
+    """A fake with the fields real chat models have; records what each call ran with."""
+
+    temperature: float = 0.7
+    max_tokens: int | None = None
+    stream_usage: bool = False
+    seen: list = []  # noqa: RUF012 - shared on purpose: copies record into the same list
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append((self.temperature, self.max_tokens, self.stream_usage))
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_a_ready_chat_model_gets_the_runs_temperature_and_caps_like_a_model_string():
+    from langgraph_decomp import build_graph
+
+    solver = _KnobChat(messages=iter([AIMessage(content="Final answer: 6")] * 4), seen=[])
+    graph = build_graph(decomposer=ScriptedChat.of(*["No decomposition"] * 2), solver=solver)
+    graph.invoke({"question": "What is 3 + 3?"},
+                 context={"verify": False, "temperature": 0.2, "solver_max_tokens": 77})
+    assert solver.seen == [(0.2, 77, True)]
+    assert (solver.temperature, solver.max_tokens) == (0.7, None)  # the caller's object is kept
+    graph.invoke({"question": "What is 3 + 3?"},
+                 context={"verify": False, "n_samples": 2, "sample_temperature": 0.9,
+                          "solver_max_tokens": 50})
+    assert solver.seen[1:] == [(0.9, 50, True), (0.9, 50, True)]
