@@ -58,8 +58,10 @@ def known_secrets(ctx: Context, model: Any) -> tuple[str, ...]:
     model's own keys (``SecretStr`` fields, auth headers) and API keys in the environment.
     Longest first, so a key that contains another is replaced whole."""
     found = [secret_value(ctx.api_key) or ""]
-    if ctx.base_url:  # a valid URL: Context checked it
-        found.append(urlsplit(ctx.base_url).password or "")
+    for url in (ctx.base_url, ctx.decomposer_base_url, ctx.solver_base_url,
+                ctx.verifier_base_url):
+        if url:  # a valid URL: Context checked it
+            found.append(urlsplit(url).password or "")
     for value in getattr(model, "__dict__", {}).values():
         if isinstance(value, SecretStr):
             found.append(value.get_secret_value())

@@ -95,6 +95,19 @@ class Context:
         metadata={"description": "Base URL of an OpenAI-compatible endpoint (vLLM, llama.cpp "
                   "server, ...), applied to every non-local model. Use with 'openai:<name>'."},
     )
+    decomposer_base_url: str | None = field(
+        default=None,
+        metadata={"description": "The decomposer's own endpoint, instead of `base_url`."},
+    )
+    solver_base_url: str | None = field(
+        default=None,
+        metadata={"description": "The solver's own endpoint, instead of `base_url` (also the "
+                  "verifier's when the verifier is the solver)."},
+    )
+    verifier_base_url: str | None = field(
+        default=None,
+        metadata={"description": "The verifier's own endpoint, instead of `base_url`."},
+    )
     api_key: str | SecretStr | None = field(
         default=None,
         repr=False,
@@ -241,11 +254,21 @@ class Context:
         self._given = frozenset(kwargs)
         return self
 
+    def endpoint(self, role: str) -> str | None:
+        """The base URL for ``role``: its own, else (for a verifier that is the solver) the
+        solver's, else :attr:`base_url`."""
+        own = getattr(self, f"{role}_base_url")
+        if own is None and role == "verifier" and self.verifier is None:
+            own = self.solver_base_url
+        return own or self.base_url
+
     def __post_init__(self) -> None:
         """Check every value by type and range (:class:`InvalidInputError` names the field)."""
         for name in ("decomposer", "solver", "verifier"):
             _check_model_string(self, name)
-        _check_base_url(self.base_url)
+        for name in ("base_url", "decomposer_base_url", "solver_base_url",
+                     "verifier_base_url"):
+            _check_base_url(getattr(self, name), name)
         _check_api_key(self.api_key)
         for name in ("decompose", "verify", "verify_steps", "check_arithmetic"):
             if not isinstance(getattr(self, name), bool):
@@ -297,13 +320,13 @@ def _check_model_string(ctx: Context, name: str) -> None:
                      "for the graph's default", value)
 
 
-def _check_base_url(value: Any) -> None:
+def _check_base_url(value: Any, name: str = "base_url") -> None:
     if value is None:
         return
     # The URL itself is not echoed: it may carry credentials (https://user:pass@host).
     if not isinstance(value, str):
         raise InvalidInputError(
-            f"Context.base_url must be a string, got {type(value).__name__}.", field="base_url"
+            f"Context.{name} must be a string, got {type(value).__name__}.", field=name
         )
     try:
         parts = urlsplit(value.strip())
@@ -312,8 +335,8 @@ def _check_base_url(value: Any) -> None:
         ok = False
     if not ok:
         raise InvalidInputError(
-            "Context.base_url must be an http(s) URL such as 'http://localhost:8000/v1'.",
-            field="base_url",
+            f"Context.{name} must be an http(s) URL such as 'http://localhost:8000/v1'.",
+            field=name,
         )
 
 

@@ -705,7 +705,7 @@ class RoleModels:
                 choice,
                 max_tokens=getattr(ctx, f"{role}_max_tokens"),
                 temperature=ctx.temperature,
-                base_url=ctx.base_url,
+                base_url=ctx.endpoint(role),
                 api_key=ctx.api_key,
                 timeout=ctx.request_timeout,
                 max_retries=ctx.max_retries,

@@ -226,8 +226,8 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
     if budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
         return "aggregate"
     settings = repr((
-        model_label(models.pick("solver", ctx)), ctx.base_url, ctx.solve_scheme, ctx.temperature,
-        ctx.n_samples, ctx.sample_temperature, ctx.solver_max_tokens,
+        model_label(models.pick("solver", ctx)), ctx.endpoint("solver"), ctx.solve_scheme,
+        ctx.temperature, ctx.n_samples, ctx.sample_temperature, ctx.solver_max_tokens,
     ))
     stepwise = ctx.solve_scheme == "stepwise"
     pending = [i for i in range(len(plan)) if i not in solved] if stepwise else []

@@ -181,3 +181,32 @@ def test_subgraph_tolerates_the_parents_own_context_object():
     parent.add_edge(START, "reason")
     out = parent.compile().invoke({"question": QUESTION}, context=ParentContext())
     assert out["answer"] == "6"
+
+
+@pytest.mark.integration
+def test_each_hosted_role_can_have_its_own_endpoint():
+    with (
+        FakeOpenAIServer(PLAN) as planner,
+        FakeOpenAIServer("1. 2\n2. 2 * 3 = 6\nFinal answer: 6") as solver,
+        FakeOpenAIServer("VERDICT: CORRECT\nFEEDBACK: none") as checker,
+    ):
+        out = build_graph().invoke({"question": QUESTION}, context={
+            "decomposer": "openai:plan", "solver": "openai:solve", "verifier": "openai:check",
+            "decomposer_base_url": planner.base_url, "solver_base_url": solver.base_url,
+            "verifier_base_url": checker.base_url, "solve_scheme": "guided",
+            "api_key": "sk-test",
+        })
+    assert out["answer"] == "6" and out["verified"] is True
+    assert [r["model"] for r in planner.requests] == ["plan"]
+    assert [r["model"] for r in solver.requests] == ["solve"]
+    assert [r["model"] for r in checker.requests] == ["check"]
+
+
+def test_the_verifier_follows_the_solvers_endpoint_unless_it_has_its_own():
+    from langgraph_decomp import Context
+
+    ctx = Context(base_url="http://a/v1", solver_base_url="http://b/v1")
+    assert (ctx.endpoint("decomposer"), ctx.endpoint("solver"), ctx.endpoint("verifier")) == (
+        "http://a/v1", "http://b/v1", "http://b/v1")
+    own = Context(solver_base_url="http://b/v1", verifier="openai:v")
+    assert own.endpoint("verifier") is None

@@ -58,6 +58,7 @@ BAD_VALUES = [
     ("decomposer", ""), ("decomposer", 3), ("solver", ""), ("solver", "   "),
     ("verifier", ["openai:x"]),
     ("base_url", "localhost:8000"), ("base_url", "ftp://host/v1"), ("base_url", 8000),
+    ("decomposer_base_url", "host:1"), ("solver_base_url", 1), ("verifier_base_url", ""),
     ("api_key", ""), ("api_key", 12345),
     ("request_timeout", 0), ("request_timeout", -1), ("request_timeout", "30"),
     ("request_timeout", float("nan")), ("request_timeout", float("inf")),
