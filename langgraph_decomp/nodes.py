@@ -68,7 +68,8 @@ def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
 
     Raises:
         InvalidInputError: the question is missing, not a string, blank, too long or holds
-            NUL bytes; ``context`` is not a string or too long; or ``subquestions_given`` is
+            NUL bytes; ``context`` is not text (:func:`context_text`) or too long; or
+            ``subquestions_given`` is
             not a list of strings, has more than :data:`MAX_SUBQUESTIONS` items, or an item
             that is longer than ``max_question_chars`` or holds NUL bytes.
     """
@@ -89,10 +90,7 @@ def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
             f"{ctx.max_question_chars:,} (Context.max_question_chars).",
             field="question",
         )
-    context = state.get("context") or ""
-    if not isinstance(context, str):
-        raise InvalidInputError(f"'context' must be a string, got {type(context).__name__}.",
-                                field="context")
+    context = context_text(state.get("context"))
     if len(context) > ctx.max_context_chars:
         raise InvalidInputError(
             f"'context' has {len(context):,} characters; the limit is "
@@ -101,6 +99,26 @@ def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
         )
     _validate_given_plan(state.get("subquestions_given"), ctx)
     return question, context.strip()
+
+
+def context_text(value: Any) -> str:
+    """The ``context`` input as one text: a string as it is, or a list of strings and
+    documents (anything with ``page_content``, as a retriever returns) joined by blank lines,
+    so a retrieval parent's ``context: list[Document]`` state feeds the graph directly.
+
+    Raises:
+        InvalidInputError: anything else.
+    """
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, (list, tuple)):
+        parts = [item if isinstance(item, str) else getattr(item, "page_content", None)
+                 for item in value]
+        if all(isinstance(part, str) for part in parts):
+            return "\n\n".join(part.strip() for part in parts if part.strip())  # type: ignore[union-attr]
+    raise InvalidInputError(
+        "'context' must be a string or a list of strings or documents (page_content), got "
+        f"{type(value).__name__}.", field="context")
 
 
 def _validate_given_plan(given: Any, ctx: Context) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from langchain_core.documents import Document
 from typing_extensions import NotRequired, TypedDict
 
 ROLES = ("decomposer", "solver", "verifier")
@@ -64,8 +65,10 @@ class InputState(TypedDict):
 
     question: str
     """The question to answer."""
-    context: NotRequired[str]
-    """Optional supporting text (a passage for reading-comprehension questions)."""
+    context: NotRequired[str | list[str] | list[Document]]
+    """Optional supporting text (a passage for reading-comprehension questions): a string,
+    or a list of strings or documents (``page_content``) that are joined by blank lines, so
+    a retrieval graph's ``context: list[Document]`` state can feed it as it is."""
     subquestions_given: NotRequired[list[str]]
     """Optional ready-made plan (e.g. human-written sub-questions): used instead of calling
     the decomposer."""

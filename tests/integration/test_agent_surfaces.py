@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
@@ -210,3 +211,22 @@ def test_the_verifier_follows_the_solvers_endpoint_unless_it_has_its_own():
         "http://a/v1", "http://b/v1", "http://b/v1")
     own = Context(solver_base_url="http://b/v1", verifier="openai:v")
     assert own.endpoint("verifier") is None
+
+
+def test_a_retrieval_parent_with_context_documents_feeds_the_graph_as_it_is():
+    class Rag(TypedDict, total=False):
+        question: str
+        context: list[Document]
+        answer: str
+        subquestions: list
+
+    solver = ScriptedChat.of("1. 2\n2. 2 * 3 = 6\nFinal answer: 6")
+    parent = StateGraph(Rag)
+    parent.add_node("reason", build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver))
+    parent.add_edge(START, "reason")
+    docs = [Document(page_content="Pens cost 2 dollars each."), Document(page_content="Sale.")]
+    out = parent.compile().invoke({"question": QUESTION, "context": docs},
+                                  context={"solve_scheme": "guided", "verify": False})
+    assert out["answer"] == "6" and out["context"] == docs  # the parent's own list is kept
+    assert "Context:\nPens cost 2 dollars each.\n\nSale.\n\n" in solver.prompts[0][-1].content
+    assert [s["answer"] for s in out["subquestions"]] == ["2", "2 * 3 = 6"]
