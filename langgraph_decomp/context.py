@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -390,10 +390,13 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
     """Merge a run's context and ``configurable`` keys into one :class:`Context`.
 
     ``runtime_context`` may be ``None``, a :class:`Context`, a dict, or a parent graph's own
-    context object (when this graph runs as a subgraph); a foreign object is ignored, and so
-    are a dict's keys that are not ``Context`` fields (the dict is the parent's). A field the
-    context sets (to any value but ``None``) wins over ``configurable``; ``configurable`` keys
-    that are not fields are ignored (LangGraph keeps its own keys there).
+    context object (when this graph runs as a subgraph): of a parent's dict, dataclass or
+    pydantic model, the keys or fields named like ``Context`` fields apply (a parent whose
+    context has a ``solver`` field picks this graph's solver) and the others are ignored, as
+    are a dataclass's or model's same-named fields whose values are not valid here (a
+    parent's ``solver: int`` means something else); any other object is ignored. A field the context sets (to any value but ``None``) wins over
+    ``configurable``; ``configurable`` keys that are not fields are ignored (LangGraph keeps
+    its own keys there).
 
     Raises:
         InvalidInputError: a value of the merged context is of the wrong type or out of range.
@@ -401,6 +404,8 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
     merged: dict[str, Any] = {
         k: v for k, v in (configurable or {}).items() if k in CONTEXT_FIELDS and v is not None
     }
+    if not isinstance(runtime_context, (Context, Mapping)):
+        runtime_context = _shared_fields(runtime_context)
     if isinstance(runtime_context, Mapping):
         runtime_context = Context(
             **{k: v for k, v in runtime_context.items() if k in CONTEXT_FIELDS}
@@ -413,6 +418,25 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
         merged.update({name: getattr(runtime_context, name) for name in given
                        if getattr(runtime_context, name) is not None})
     return Context(**merged)
+
+
+def _shared_fields(parent: Any) -> dict[str, Any] | None:
+    """The fields of a parent graph's dataclass or pydantic context that ``Context`` has."""
+    if is_dataclass(parent) and not isinstance(parent, type):
+        names = {f.name for f in fields(parent)}
+    elif isinstance(getattr(type(parent), "model_fields", None), Mapping):
+        names = set(type(parent).model_fields)
+    else:
+        return None
+    shared: dict[str, Any] = {}
+    for name in sorted(names & CONTEXT_FIELDS):
+        value = getattr(parent, name)
+        try:
+            Context(**{name: value})
+        except InvalidInputError:
+            continue  # the same name with the parent's own meaning (solver: int)
+        shared[name] = value
+    return shared
 
 
 def protect_config(config: Any) -> Any:

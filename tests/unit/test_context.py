@@ -37,6 +37,24 @@ def test_foreign_context_from_a_parent_graph_falls_back_to_defaults():
     assert ctx.max_repairs == 2
 
 
+def test_a_parents_dataclass_or_pydantic_context_fields_named_like_ours_apply():
+    from pydantic import BaseModel
+
+    @dataclass
+    class ParentContext:
+        solver: str = "openai:parent-pick"
+        user: str = "u"
+
+    class ParentModel(BaseModel):
+        verify: bool = False
+        temperature: str = "hot"  # not valid here: ignored
+
+    picked = resolve_context(ParentContext(), {"solver": "openai:cfg"}).solver
+    assert picked == "openai:parent-pick"
+    ctx = resolve_context(ParentModel(), None)
+    assert ctx.verify is False and ctx.temperature == 0.0
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"max_subquestions": 0}, {"max_repairs": -1}, {"solver_max_tokens": 0}]
 )
