@@ -394,9 +394,9 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
     pydantic model, the keys or fields named like ``Context`` fields apply (a parent whose
     context has a ``solver`` field picks this graph's solver) and the others are ignored, as
     are a dataclass's or model's same-named fields whose values are not valid here (a
-    parent's ``solver: int`` means something else); any other object is ignored. A field the context sets (to any value but ``None``) wins over
-    ``configurable``; ``configurable`` keys that are not fields are ignored (LangGraph keeps
-    its own keys there).
+    parent's ``solver: int`` means something else); any other object is ignored. A field the
+    context sets (to any value but ``None``) wins over ``configurable``; ``configurable``
+    keys that are not fields are ignored (LangGraph keeps its own keys there).
 
     Raises:
         InvalidInputError: a value of the merged context is of the wrong type or out of range.
