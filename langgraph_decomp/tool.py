@@ -34,7 +34,9 @@ class DecompToolInput(BaseModel):
 
 
 def _format(out: dict[str, Any]) -> str:
-    lines = [f"{i}. {sq['question']} -> {sq['answer']}"
+    """Numbered sub-questions with their answers (``-> answer`` only where there is one),
+    then the final answer."""
+    lines = [f"{i}. {sq['question']}" + (f" -> {sq['answer']}" if sq.get("answer") else "")
              for i, sq in enumerate(out.get("subquestions") or [], 1)]
     lines.append(f"Final answer: {out.get('answer', '')}")
     return "\n".join(lines)

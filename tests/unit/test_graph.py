@@ -488,3 +488,13 @@ def test_the_verifier_sees_the_solvers_work():
     prompt = verifier.prompts[0][-1].content
     assert "Proposed solution:\n1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6" in prompt
     assert "Proposed answer: 6" in prompt
+
+
+def test_the_tool_shows_each_subquestion_with_its_answer_and_no_empty_arrow():
+    from langgraph_decomp.tool import _format
+
+    out = {"subquestions": [{"question": "How many after buying?", "answer": "3 + 5 = 8"},
+                            {"question": "How many after eating?", "answer": ""}],
+           "answer": "6"}
+    assert _format(out) == ("1. How many after buying? -> 3 + 5 = 8\n2. How many after eating?"
+                            "\nFinal answer: 6")
