@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--base-url", help="OpenAI-compatible endpoint for non-local models.")
     ev.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
     ev.add_argument("--verify", action="store_true", help="Run the verifier (off by default).")
+    ev.add_argument("--context-defaults", action="store_true",
+                    help="Leave verify at the Context default too (measure the defaults).")
     ev.add_argument("--max-subquestions", type=int)
     ev.add_argument("--solver-max-tokens", type=int, default=384)
     ev.add_argument("--decomposer-max-tokens", type=int)
@@ -221,7 +223,8 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
                                  seed=args.seed, split=args.split, config=args.config)
     base = {k: v for k, v in vars(args).items()
             if k in CONTEXT_FIELDS and k != "decomposer" and v is not None}
-    base["verify"] = args.verify
+    if not args.context_defaults or args.verify:
+        base["verify"] = args.verify
     out_dir = Path(args.out)
     drop = args.format == "drop" or any(e.dataset == "drop" for e in examples)
     span_rule = "drop" if drop else "squad"
