@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
                     "every model teacher of the recipe (a smoke test).")
     di.add_argument("--eval-limit", type=int, help="With --recipe: at most N questions per "
                     "evaluation set.")
+    di.add_argument("--distilled-only", action="store_true", help="With --recipe: score "
+                    "only the distilled decomposer (bench/plan_quality.py prints the base rows "
+                    "beside it).")
     di.add_argument("--data", help="JSONL path or hub id (openai/gsm8k); not with --recipe.")
     di.add_argument("--teacher", default="dataset",
                     help="'dataset' (the data's own sub-questions) or a model string.")
@@ -268,6 +271,7 @@ def _run_recipe(args: argparse.Namespace, console: Console) -> int:
         train_steps=args.train_steps if args.train_steps > 0 else None,
         teacher=args.teacher_override, evaluate=args.evaluate, eval_limit=args.eval_limit,
         ship_dir=WEIGHTS_DIR if args.ship else None, retrain=args.retrain, log=console.print,
+        base_rows=not args.distilled_only,
     )
     for name, by_model in result.metrics.items():
         console.print(_plan_table(f"{name}: plans on held-out questions", by_model))

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.caches import InMemoryCache
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -199,6 +199,8 @@ def _local_chat_model_class() -> type[BaseChatModel]:
         thread, and holds the model's lock while generating.
         """
 
+        runs_in_process: ClassVar[bool] = True
+
         _lock: Any = PrivateAttr(default=None)
 
         def _usage(self, messages: list[BaseMessage], text: str) -> dict[str, int]:
@@ -346,6 +348,9 @@ class LlamaCppChat(BaseChatModel):
     would depend on what ran before it. ``reuse_prefix=True`` trades that for speed on long
     shared prompts (a distillation teacher's worked examples).
     """
+
+    runs_in_process: ClassVar[bool] = True
+    """A local backend: no endpoint, no key, no GuardedChat around its calls."""
 
     model_id: str
     path: str
@@ -757,7 +762,9 @@ def call_model(
 
     model, label = models.resolve(role, ctx)
     choice = models.pick(role, ctx)
-    local = isinstance(choice, str) and is_local(choice)
+    # A local model object (a teacher with its own options, say) is local as its string is.
+    local = (isinstance(choice, str) and is_local(choice)) or getattr(
+        model, "runs_in_process", False)
     secrets = known_secrets(ctx, model)
     if not local:
         built_here = isinstance(choice, str)  # made by `_hosted_chat_model`, not the caller

@@ -17,6 +17,7 @@ class FilterReport(BaseModel):
     duplicate: int = 0
     too_few_steps: int = 0
     too_many_steps: int = 0
+    repeated_step: int = 0
     wrong_step_count: int = 0
     solver_wrong: int = 0
     kept: int = 0
@@ -32,6 +33,7 @@ def filter_plans(
     solver_check: Callable[[TeacherPlan], bool] | None = None,
 ) -> tuple[list[TeacherPlan], FilterReport]:
     """Apply the rules in order: unparsable, duplicate question, too few / too many steps,
+    a sub-question asked twice (a student trained on such plans learns to repeat lines),
     (given ``expected_steps``, plan id -> count) a plan whose length is not the expected
     one (a teacher asked for one sub-question per gold solution step), and (when
     ``solver_check`` is given) plans with which the solver misses the gold answer, the
@@ -45,6 +47,7 @@ def filter_plans(
             "duplicate": "the same question (case- and space-insensitive) seen before",
             "too_few_steps": f"fewer than {min_steps} sub-questions",
             "too_many_steps": f"more than {max_steps} sub-questions",
+            "repeated_step": "the same sub-question (case- and space-insensitive) twice",
             "wrong_step_count": "not one sub-question per gold solution step",
             "solver_wrong": "the solver, given this plan, misses the gold answer",
         },
@@ -61,6 +64,10 @@ def filter_plans(
             report.too_few_steps += 1
         elif len(plan.subquestions) > max_steps:
             report.too_many_steps += 1
+        elif len({" ".join(q.lower().split()) for q in plan.subquestions}) < len(
+            plan.subquestions
+        ):
+            report.repeated_step += 1
         elif expected_steps is not None and len(plan.subquestions) != expected_steps.get(plan.id):
             report.wrong_step_count += 1
         elif solver_check is not None and not solver_check(plan):

@@ -194,6 +194,7 @@ def run_recipe(
     eval_limit: int | None = None,
     ship_dir: Path | None = None,
     retrain: bool = False,
+    base_rows: bool = True,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> RecipeResult:
@@ -202,7 +203,8 @@ def run_recipe(
     ``limit``, ``train_steps``, ``teacher`` and ``eval_limit`` shrink a run (a smoke test
     of the same command): at most ``limit`` questions per source, ``train_steps`` optimizer
     steps, every model teacher replaced by ``teacher``, ``eval_limit`` questions per
-    evaluation set.
+    evaluation set. ``base_rows=False`` scores only the distilled decomposer, not the
+    untrained base beside it.
     """
     from langgraph_decomp.distill.export import export_lora_gguf
     from langgraph_decomp.distill.train import finetune, write_card
@@ -289,8 +291,9 @@ def run_recipe(
     metrics: dict[str, dict[str, PlanMetrics]] = {}
     if evaluate:
         base = f"{LLAMACPP_PREFIX}{base_gguf}"
+        rows = {"base zero-shot": base, "base few-shot": base} if base_rows else {}
         metrics = evaluate_recipe(
-            recipe, {"base zero-shot": base, "base few-shot": base, "distilled": decomposer},
+            recipe, {**rows, "distilled": decomposer},
             shots=recipe_shots(recipe), eval_limit=eval_limit, log=log,
         )
     lap("eval")

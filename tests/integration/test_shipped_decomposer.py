@@ -89,3 +89,24 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
         assert chat.invoke(decompose_messages(QUESTION)).usage_metadata["output_tokens"] > 0
     finally:
         models._cached_chat_model.cache_clear()
+
+
+def test_the_shipped_decomposer_plans_offline_and_stops_by_itself(socket_disabled):
+    """The adapter in the package (no network) plans the apples question into at least two
+    parsed sub-questions and ends its turn before its token cap."""
+    from langgraph_decomp import build_graph
+    from langgraph_decomp.context import DEFAULT_DECOMPOSER
+    from langgraph_decomp.models import WEIGHTS_DIR, shipped_adapter_path
+    from langgraph_decomp.parsing import parse_plan
+
+    assert DEFAULT_DECOMPOSER == "local:decomposer"
+    assert shipped_adapter_path().parent == WEIGHTS_DIR
+    chat = load_chat_model("local:decomposer", max_tokens=192)
+    reply = chat.invoke(decompose_messages(QUESTION, None, max_subquestions=5))
+    assert reply.response_metadata["finish_reason"] == "stop"
+    plan = parse_plan(reply.text, max_subquestions=5)
+    assert plan.status == "ok" and len(plan.subquestions) >= 2
+    assert all(q.endswith("?") for q in plan.subquestions)
+
+    out = build_graph().invoke({"question": QUESTION})  # the defaults: all embedded
+    assert len(out["subquestions"]) >= 2

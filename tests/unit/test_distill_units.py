@@ -66,12 +66,14 @@ def test_each_filter_rule_drops_what_it_names():
         plan(5, [f"s{i}?" for i in range(9)]),         # too many (max 8)
         plan(6, ["x?", "y?"]),                         # solver misses gold
         plan(7, ["x?", "z?"]),
+        plan(8, ["How many?", "how  many?"]),          # the same sub-question twice
     ]
     kept, report = filter_plans(plans, min_steps=2, max_steps=8,
                                 solver_check=lambda p: p.id != "p6")
     assert [p.id for p in kept] == ["p1", "p7"]
     assert (report.unparsable, report.duplicate, report.too_few_steps, report.too_many_steps,
-            report.solver_wrong, report.kept, report.total) == (1, 1, 1, 1, 1, 2, 7)
+            report.repeated_step, report.solver_wrong, report.kept,
+            report.total) == (1, 1, 1, 1, 1, 1, 2, 8)
 
 
 def test_solver_check_is_asked_only_about_plans_that_passed_the_other_rules():
