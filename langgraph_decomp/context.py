@@ -137,14 +137,17 @@ class Context:
                   "question directly (one-stage, chain of thought allowed)."},
     )
     solve_scheme: str = field(
-        default="vote",
-        metadata={"description": "How the solver uses the plan: 'scaffold' (one call: chain "
-                  "of thought on the question, the sub-questions given as hints), 'stepwise' "
-                  "(one call per sub-question, each with its own short reasoning, then the "
-                  "question), 'paper' (one call: answer the sub-questions in order, then the "
-                  "question, as in Wu et al. 2024) or 'vote' (chain of thought without and "
-                  "with the hints, plus 'paper' when they disagree; majority answer, ties to "
-                  "plain chain of thought)."},
+        default="guided",
+        metadata={"description": "How the solver uses the plan: 'guided' (default; one "
+                  "call: one short line per sub-question, its calculation or fact and the "
+                  "result, then the final answer: the cheapest scheme, see the README's cost "
+                  "table), 'scaffold' (one call: chain of thought on the question, the "
+                  "sub-questions given as hints), 'stepwise' (one call per sub-question, "
+                  "each with its own short reasoning, then the question), 'paper' (one "
+                  "call: answer the sub-questions in order, then the question, as in Wu et "
+                  "al. 2024) or 'vote' (chain of thought without and with the hints, plus "
+                  "'paper' when they disagree; majority answer, ties to plain chain of "
+                  "thought)."},
     )
     dependencies: str = field(
         default="sequential",
@@ -166,11 +169,13 @@ class Context:
                   "one-step plan mostly restates the question. 1 keeps every plan."},
     )
     verify: bool = field(
-        default=True,
-        metadata={"description": "Ask the verifier to check the final answer."},
+        default=False,
+        metadata={"description": "Ask the verifier (a model call) to check the final "
+                  "answer. Off by default: a same-model verifier rejected most answers, "
+                  "each rejection paying for a re-solve (README, Evaluate)."},
     )
     check_arithmetic: bool = field(
-        default=False,
+        default=True,
         metadata={"description": "Recompute every 'expression = result' the solver wrote, "
                   "locally (no model call); a wrong result sends the answer back for repair "
                   "with the slips as feedback, within `max_repairs`."},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,7 +129,12 @@ class RunRecorder(BaseCallbackHandler):
 
 @pytest.mark.parametrize(
     ("scheme", "solve_names"),
-    [("scaffold", ["solve[final]"]), ("stepwise", ["solve[1]", "solve[2]", "solve[final]"])],
+    [
+        ("scaffold", ["solve[final]"]),
+        ("guided", ["solve[final]"]),
+        ("stepwise", ["solve[1]", "solve[2]", "solve[final]"]),
+        ("vote", ["solve[final][one-stage]", "solve[final][scaffold]"]),  # they agree: 2 calls
+    ],
 )
 def test_traces_carry_run_names_role_tags_and_model_metadata(scheme, solve_names):
     recorder = RunRecorder()
@@ -140,6 +146,8 @@ def test_traces_carry_run_names_role_tags_and_model_metadata(scheme, solve_names
     )
     names = [r["name"] for r in recorder.runs]
     assert names == ["decompose", *solve_names, "verify"]
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in names)  # the README names what runs emit
     roles = [next(t for t in r["tags"] if t.startswith("role:")) for r in recorder.runs]
     assert roles == ["role:decomposer"] + ["role:solver"] * len(solve_names) + ["role:verifier"]
     assert all(r["metadata"]["model"].startswith("ScriptedChat") for r in recorder.runs)

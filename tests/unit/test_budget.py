@@ -10,7 +10,7 @@ from tests.fakes import ScriptedChat
 
 QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
 PLAN = "1. How many apples after buying?\n2. How many after eating?"
-ONE_CALL = {"solve_scheme": "scaffold"}  # one solver call per answer
+ONE_CALL = {"solve_scheme": "scaffold", "verify": True}  # one solver call per answer, checked
 
 
 def graph(solver: ScriptedChat, verifier: ScriptedChat | None = None):

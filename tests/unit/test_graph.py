@@ -7,7 +7,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_decomp import build_graph
 from tests.fakes import ScriptedChat
 
-STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
+STEPWISE = {"solve_scheme": "stepwise", "verify": True}  # a call per sub-question, checked
 QUESTION = "Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?"
 PLAN = "1. How many apples after buying?\n2. How many after eating?"
 
@@ -304,7 +304,7 @@ def test_a_repair_in_a_one_call_scheme_re_asks_with_the_plan_and_the_feedback():
     solver = ScriptedChat.of("Final answer: 7", "Final answer: 6")
     verifier = ScriptedChat.of("VERDICT: INCORRECT\nFEEDBACK: 8-2 is 6", "VERDICT: CORRECT")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
-        {"question": QUESTION}, context={"solve_scheme": "scaffold"}
+        {"question": QUESTION}, context={"solve_scheme": "scaffold", "verify": True}
     )
     assert out["answer"] == "6" and out["repairs"] == 1 and out["verified"] is True
     repair = solver.prompts[1][-1].content
@@ -484,7 +484,7 @@ def test_the_verifier_sees_the_solvers_work():
     solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
     verifier = ScriptedChat.of("VERDICT: CORRECT")
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver, verifier=verifier).invoke(
-        {"question": QUESTION}, context={"solve_scheme": "guided"})
+        {"question": QUESTION}, context={"solve_scheme": "guided", "verify": True})
     prompt = verifier.prompts[0][-1].content
     assert "Proposed solution:\n1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6" in prompt
     assert "Proposed answer: 6" in prompt
@@ -498,3 +498,24 @@ def test_the_tool_shows_each_subquestion_with_its_answer_and_no_empty_arrow():
            "answer": "6"}
     assert _format(out) == ("1. How many after buying? -> 3 + 5 = 8\n2. How many after eating?"
                             "\nFinal answer: 6")
+
+
+def test_the_default_run_is_one_plan_and_one_guided_solver_call_with_no_verifier():
+    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    verifier = ScriptedChat.of()
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
+                      verifier=verifier).invoke({"question": QUESTION})
+    assert out["answer"] == "6" and out["verified"] is None
+    assert [s["answer"] for s in out["subquestions"]] == ["3 + 5 = 8", "8 - 2 = 6"]
+    assert out["usage"]["solver"]["calls"] == 1 and verifier.prompts == []
+    assert "one line per sub-question" in solver.prompts[0][0].content.lower()
+
+
+def test_by_default_an_arithmetic_slip_is_re_solved_once_without_a_model_check():
+    solver = ScriptedChat.of("1. 3 + 5 = 9\n2. 9 - 2 = 7\nFinal answer: 7",
+                             "1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
+                      verifier=ScriptedChat.of()).invoke({"question": QUESTION})
+    assert out["answer"] == "6" and out["repairs"] == 1
+    assert out["usage"]["solver"]["calls"] == 2
+    assert "3 + 5 = 9" in solver.prompts[1][-1].content
