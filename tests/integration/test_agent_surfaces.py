@@ -142,7 +142,8 @@ def test_traces_carry_run_names_role_tags_and_model_metadata(scheme, solve_names
         stepwise=scheme == "stepwise", verifier=ScriptedChat.of("VERDICT: CORRECT")
     )
     graph.invoke(
-        {"question": QUESTION}, {"callbacks": [recorder]}, context={"solve_scheme": scheme}
+        {"question": QUESTION}, {"callbacks": [recorder]},
+        context={"solve_scheme": scheme, "verify": True},
     )
     names = [r["name"] for r in recorder.runs]
     assert names == ["decompose", *solve_names, "verify"]
@@ -203,7 +204,7 @@ def test_each_hosted_role_can_have_its_own_endpoint():
             "decomposer": "openai:plan", "solver": "openai:solve", "verifier": "openai:check",
             "decomposer_base_url": planner.base_url, "solver_base_url": solver.base_url,
             "verifier_base_url": checker.base_url, "solve_scheme": "guided",
-            "api_key": "sk-test",
+            "verify": True, "api_key": "sk-test",
         })
     assert out["answer"] == "6" and out["verified"] is True
     assert [r["model"] for r in planner.requests] == ["plan"]
