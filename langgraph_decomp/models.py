@@ -30,10 +30,10 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from langchain_core.caches import InMemoryCache
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -528,7 +528,12 @@ def _hosted_chat_model(
 ) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
-    from langgraph_decomp.calls import OPENAI_SDK_PROVIDERS, deadline_http_client, provider_of
+    from langgraph_decomp.calls import (
+        OPENAI_SDK_PROVIDERS,
+        deadline_async_http_client,
+        deadline_http_client,
+        provider_of,
+    )
 
     provider = provider_of(spec)
     kwargs: dict[str, Any] = {
@@ -546,6 +551,7 @@ def _hosted_chat_model(
         kwargs["api_key"] = os.environ.get("OPENAI_API_KEY") or "not-needed"
     if provider in OPENAI_SDK_PROVIDERS:  # a per-call deadline on the whole HTTP exchange
         kwargs["http_client"] = deadline_http_client()
+        kwargs["http_async_client"] = deadline_async_http_client()
     try:
         model = init_chat_model(spec, **kwargs)
     except ImportError as e:
@@ -732,33 +738,78 @@ def _scrub(text: str, secret: str | None) -> str:
     return scrub(text, ((secret,) if secret else ()) + env_secrets())
 
 
-def call_model(
-    role: Role,
-    models: RoleModels,
-    ctx: Context,
-    messages: Sequence[BaseMessage],
-    *,
-    run_name: str,
-    local_stop: Sequence[str] = (),
-    started_at: float | None = None,
-) -> tuple[str, dict[str, RoleUsage]]:
-    """Call the model for ``role`` and return its text and a usage update for the state.
+@dataclass(frozen=True)
+class ModelCall:
+    """One model call a node asks for: what :func:`call_model` / :func:`acall_model` take.
 
-    The call is traced as ``run_name`` with the tag ``role:<role>`` and the model string in
-    metadata. Failures become :class:`ModelCallError` naming the role and model.
-    ``local_stop`` ends a local model's reply at the first of these strings (a small model
-    may loop until its token cap); hosted models are not sent it, as some APIs reject
-    ``stop`` (OpenAI's reasoning models).
-
-    A hosted model string's call is bounded as a whole by ``ctx.request_timeout``; every
-    non-local call (a ready chat model too) also ends when the run's ``ctx.deadline_s``
-    passes, counted from ``started_at`` (default: the run's ``started_at`` in the graph
-    state). A reply cut at its token cap (``finish_reason`` ``length``) or by a dropped
-    stream is a :class:`ModelCallError`, whether the model streams or not. Known secrets
-    (``ctx.api_key``, the model's own keys, API keys in the environment) are scrubbed from
-    every error before callbacks see it, and no error carries the provider's exception.
+    Nodes and solving schemes are generators that yield these and are sent back each call's
+    ``(text, usage)``, so one body of logic serves the sync and the async graph alike
+    (:func:`drive`, :func:`adrive`).
     """
-    from langgraph_decomp.calls import GuardedChat, describe, known_secrets, run_deadline
+
+    role: Role
+    ctx: Context
+    messages: Sequence[BaseMessage]
+    run_name: str
+    local_stop: Sequence[str] = ()
+    started_at: float | None = None
+
+
+Reply = tuple[str, dict[str, RoleUsage]]
+"""A call's text and its usage update for the state."""
+
+T = TypeVar("T")
+Steps = Generator[ModelCall, Reply, T]
+"""A computation that makes model calls: yields :class:`ModelCall`, returns ``T``."""
+
+
+def drive(steps: Steps[T], models: RoleModels) -> T:
+    """Run ``steps``, making each model call it asks for with :func:`call_model`."""
+    try:
+        call = next(steps)
+        while True:
+            call = steps.send(call_model(call.role, models, call.ctx, call.messages,
+                                         run_name=call.run_name, local_stop=call.local_stop,
+                                         started_at=call.started_at))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def adrive(steps: Steps[T], models: RoleModels) -> T:
+    """Run ``steps``, awaiting each model call it asks for with :func:`acall_model`."""
+    try:
+        call = next(steps)
+        while True:
+            reply = await acall_model(call.role, models, call.ctx, call.messages,
+                                      run_name=call.run_name, local_stop=call.local_stop,
+                                      started_at=call.started_at)
+            call = steps.send(reply)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def ask(call: ModelCall) -> Steps[Reply]:
+    """One model call as :data:`Steps`: ``text, usage = yield from ask(call)``."""
+    return (yield call)
+
+
+@dataclass
+class _Prepared:
+    """A call ready to be made: the (guarded) model, its config and what reads its reply."""
+
+    role: Role
+    label: str
+    model: BaseChatModel
+    secrets: tuple[str, ...]
+    config: Any
+    stop: dict[str, Any]
+    usage_cb: UsageMetadataCallbackHandler
+
+
+def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[BaseMessage],
+             *, run_name: str, local_stop: Sequence[str],
+             started_at: float | None) -> _Prepared:
+    from langgraph_decomp.calls import GuardedChat, known_secrets, run_deadline
 
     model, label = models.resolve(role, ctx)
     choice = models.pick(role, ctx)
@@ -786,23 +837,25 @@ def call_model(
             "callbacks": [usage_cb],
         },
     )
-    error: DecompError | None = None
-    failure: str | None = None
-    try:
-        response = model.invoke(list(messages), config=config, **stop)  # type: ignore[arg-type]
-    except DecompError as e:
-        error = e
-    except Exception as e:  # a local model's own failure (hosted ones arrive as DecompError)
-        failure = describe(e, secrets)
-    # Raised here, outside the except blocks: nothing chains to the provider's exception.
-    if error is not None:
+    return _Prepared(role, label, model, secrets, config, stop, usage_cb)
+
+
+def _call_error(prep: _Prepared, error: Exception) -> DecompError:
+    """What a failed call raises: our own error without its chain, or a scrubbed
+    :class:`ModelCallError` for a local model's own failure (hosted ones arrive as
+    :class:`DecompError` from :class:`~langgraph_decomp.calls.GuardedChat`)."""
+    from langgraph_decomp.calls import describe
+
+    if isinstance(error, DecompError):
         error.__cause__ = error.__context__ = None
-        raise error
-    if failure is not None:
-        raise ModelCallError(f"The {role} model {label!r} failed: {failure}", role=role,
-                             model=label)
+        return error
+    return ModelCallError(f"The {prep.role} model {prep.label!r} failed: "
+                          f"{describe(error, prep.secrets)}", role=prep.role, model=prep.label)
+
+
+def _reply(prep: _Prepared, response: Any) -> Reply:
     text = response.text if isinstance(response, AIMessage) else str(response.content)
-    totals = list(usage_cb.usage_metadata.values())
+    totals = list(prep.usage_cb.usage_metadata.values())
     if not totals and isinstance(response, AIMessage) and response.usage_metadata:
         totals = [response.usage_metadata]
     usage: RoleUsage = {
@@ -810,4 +863,73 @@ def call_model(
         "output_tokens": sum(int(u.get("output_tokens", 0)) for u in totals),
         "calls": 1,
     }
-    return text, {role: usage}
+    return text, {prep.role: usage}
+
+
+def call_model(
+    role: Role,
+    models: RoleModels,
+    ctx: Context,
+    messages: Sequence[BaseMessage],
+    *,
+    run_name: str,
+    local_stop: Sequence[str] = (),
+    started_at: float | None = None,
+) -> Reply:
+    """Call the model for ``role`` and return its text and a usage update for the state.
+
+    The call is traced as ``run_name`` with the tag ``role:<role>`` and the model string in
+    metadata. Failures become :class:`ModelCallError` naming the role and model.
+    ``local_stop`` ends a local model's reply at the first of these strings (a small model
+    may loop until its token cap); hosted models are not sent it, as some APIs reject
+    ``stop`` (OpenAI's reasoning models).
+
+    A hosted model string's call is bounded as a whole by ``ctx.request_timeout``; every
+    non-local call (a ready chat model too) also ends when the run's ``ctx.deadline_s``
+    passes, counted from ``started_at`` (default: the run's ``started_at`` in the graph
+    state). A reply cut at its token cap (``finish_reason`` ``length``) or by a dropped
+    stream is a :class:`ModelCallError`, whether the model streams or not. Known secrets
+    (``ctx.api_key``, the model's own keys, API keys in the environment) are scrubbed from
+    every error before callbacks see it, and no error carries the provider's exception.
+    :func:`acall_model` is the same call, awaited.
+    """
+    prep = _prepare(role, models, ctx, messages, run_name=run_name, local_stop=local_stop,
+                    started_at=started_at)
+    error: DecompError | None = None
+    try:
+        response = prep.model.invoke(list(messages), config=prep.config, **prep.stop)
+    except Exception as e:
+        error = _call_error(prep, e)
+    # Raised here, outside the except block: nothing chains to the provider's exception.
+    if error is not None:
+        raise error
+    return _reply(prep, response)
+
+
+async def acall_model(
+    role: Role,
+    models: RoleModels,
+    ctx: Context,
+    messages: Sequence[BaseMessage],
+    *,
+    run_name: str,
+    local_stop: Sequence[str] = (),
+    started_at: float | None = None,
+) -> Reply:
+    """:func:`call_model`, awaited: a hosted model through its provider's async client
+    (no thread held while it waits), a local model in a worker thread (its first load too),
+    so the event loop keeps serving other runs. Same tracing, errors and guarantees."""
+    choice = models.pick(role, ctx)
+    prepare = functools.partial(_prepare, role, models, ctx, messages, run_name=run_name,
+                                local_stop=local_stop, started_at=started_at)
+    # Resolving a local model string may load weights (seconds): not on the event loop.
+    prep = (await asyncio.to_thread(prepare) if isinstance(choice, str) and is_local(choice)
+            else prepare())
+    error: DecompError | None = None
+    try:
+        response = await prep.model.ainvoke(list(messages), config=prep.config, **prep.stop)
+    except Exception as e:
+        error = _call_error(prep, e)
+    if error is not None:
+        raise error
+    return _reply(prep, response)
