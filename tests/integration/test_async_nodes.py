@@ -1,0 +1,166 @@
+"""The graph under ``ainvoke`` / ``astream`` against a loopback OpenAI-compatible server: the
+nodes await the provider's async client (many calls in flight at once, not one per thread of
+LangGraph's pool), with the same guarantees as the sync path: scrubbed errors, a whole-call
+deadline, finished replies only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from langgraph_decomp import ModelCallError, build_graph
+from tests.fake_openai import FakeOpenAIServer
+from tests.fakes import RuleChat
+from tests.leaks import assert_no_secret
+
+pytestmark = pytest.mark.integration
+
+SENTINEL = "sk-proj-SENTINEL-a51c0de77e1f2a3b"
+QUESTION = "A pen costs 2 dollars. How much do 3 pens cost?"
+LATENCY_S = 0.2
+RUNS = 32
+
+
+def hosted_graph(**kwargs: Any):
+    """Decomposer and solver both on the server: two awaited calls per run."""
+    return build_graph(decomposer="openai:fake", solver="openai:fake", **kwargs)
+
+
+async def test_concurrent_ainvokes_keep_many_hosted_calls_in_flight():
+    # Sync-only nodes run in LangGraph's default thread pool (min(32, cores + 4) threads: 6
+    # on 2 cores), so at most ~6 calls would be in flight and 64 calls of 0.2 s would take
+    # >= 64 * 0.2 / 6 = 2.1 s. Awaited calls are all in flight together.
+    with FakeOpenAIServer("Final answer: 6", latency_s=LATENCY_S) as server:
+        graph = hosted_graph()
+        context = {"base_url": server.base_url, "max_retries": 0}
+        start = time.perf_counter()
+        outs = await asyncio.gather(*(
+            graph.ainvoke({"question": f"{QUESTION} (ticket {i})"}, context=context)
+            for i in range(RUNS)
+        ))
+        elapsed = time.perf_counter() - start
+    assert [o["answer"] for o in outs] == ["6"] * RUNS
+    assert all(o["usage"]["solver"]["calls"] == 1 for o in outs)
+    assert len(server.requests) == 2 * RUNS
+    assert server.max_in_flight >= RUNS // 2, server.max_in_flight
+    assert elapsed < 2 * RUNS * LATENCY_S / 6, elapsed
+
+
+async def test_a_sync_invoke_still_calls_the_model_directly():
+    with FakeOpenAIServer("Final answer: 6") as server:
+        out = await asyncio.to_thread(
+            hosted_graph().invoke, {"question": QUESTION},
+            context={"base_url": server.base_url})
+    assert out["answer"] == "6" and len(server.requests) == 2
+
+
+async def run_async(graph: Any, config: dict[str, Any], context: dict[str, Any], *,
+                    stream: bool) -> list[Any]:
+    if stream:
+        return [e async for e in graph.astream(
+            {"question": QUESTION}, config, context=context,
+            stream_mode=["debug", "messages", "updates", "custom", "values"])]
+    return [await graph.ainvoke({"question": QUESTION}, config, context=context)]
+
+
+def solver_graph():
+    return build_graph(decomposer=RuleChat.by(lambda _: "No decomposition"),
+                       solver="openai:fake")
+
+
+@pytest.mark.parametrize("fault", ["500", "401-echo"])
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_awaited_failed_call_leaves_the_key_nowhere(fault, stream, caplog):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from tests.integration.test_security import Recorder
+
+    caplog.set_level(logging.DEBUG)
+    recorder, saver, events = Recorder(), InMemorySaver(), []
+    config = {"configurable": {"thread_id": "t"}, "callbacks": [recorder]}
+    with FakeOpenAIServer("Final answer: 6", faults=(fault,)) as server:
+        graph = build_graph(decomposer=RuleChat.by(lambda _: "No decomposition"),
+                            solver="openai:fake", checkpointer=saver)
+        context = {"base_url": server.base_url, "api_key": SENTINEL, "max_retries": 0}
+        with pytest.raises(ModelCallError, match="solver model 'openai:fake'") as info:
+            async for event in graph.astream({"question": QUESTION}, config, context=context,
+                                             stream_mode=["debug", "messages", "updates",
+                                                          "values"] if stream else "values"):
+                events.append(event)
+    assert server.headers[0]["authorization"] == f"Bearer {SENTINEL}"  # the key was used
+    error = info.value
+    assert error.__cause__ is None and error.__context__ is None
+    assert recorder.errors() and all(isinstance(e, ModelCallError) for e in recorder.errors())
+    assert_no_secret(
+        SENTINEL, raised=error, callbacks=recorder.events, stream_events=events,
+        logs=[caplog.text, [(r.getMessage(), r.args) for r in caplog.records]],
+        checkpoints=saver.storage, writes=saver.writes, blobs=saver.blobs,
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_request_timeout_bounds_an_awaited_call_against_a_trickling_server(stream):
+    with FakeOpenAIServer("Final answer: 6", faults=("trickle",) * 3, trickle_s=0.2,
+                          trickle_total_s=10) as server:
+        start = time.monotonic()
+        with pytest.raises(ModelCallError, match=r"timed out: request_timeout=0.5 s"):
+            await run_async(solver_graph(), {}, {"base_url": server.base_url,
+                                                 "request_timeout": 0.5}, stream=stream)
+        assert time.monotonic() - start < 3  # the server would take 10 s
+        assert len(server.requests) == 1  # no retry started after the deadline
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_deadline_s_cuts_an_awaited_call_in_flight(stream):
+    with FakeOpenAIServer("Final answer: 6", faults=("trickle",), trickle_total_s=10) as server:
+        start = time.monotonic()
+        with pytest.raises(ModelCallError, match=r"timed out: the run's deadline_s=1 s"):
+            await run_async(solver_graph(), {}, {"base_url": server.base_url,
+                                                 "request_timeout": 60, "deadline_s": 1},
+                            stream=stream)
+        assert time.monotonic() - start < 4
+
+
+async def test_an_awaited_retry_after_longer_than_the_time_left_fails_at_once():
+    with FakeOpenAIServer(faults=("retry-after:5",)) as server:
+        start = time.monotonic()
+        with pytest.raises(ModelCallError, match=r"retry after 5 s, more than the .* left of "
+                                                 r"request_timeout=2 s"):
+            await run_async(solver_graph(), {}, {"base_url": server.base_url,
+                                                 "request_timeout": 2}, stream=False)
+        assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "stream", "match"),
+    [
+        ("cut-stream", True, "stream ended before the reply was finished"),
+        ("no-choices", True, "no choices"),
+        ("no-choices", False, "no choices"),
+        ("length", True, "token cap.*'length'.*solver_max_tokens"),
+        ("length", False, "token cap.*'length'.*solver_max_tokens"),
+    ],
+)
+async def test_an_unfinished_awaited_reply_is_a_typed_error(fault, stream, match):
+    with FakeOpenAIServer("Let me think step by step and", faults=(fault,)) as server:
+        with pytest.raises(ModelCallError, match=match) as info:
+            await run_async(solver_graph(), {}, {"base_url": server.base_url,
+                                                 "max_retries": 0}, stream=stream)
+    assert info.value.role == "solver"
+    assert server.requests[0].get("stream", False) is stream
+
+
+async def test_an_awaited_stream_streams_tokens_and_counts_usage():
+    with FakeOpenAIServer("Final answer: 6") as server:
+        events = await run_async(solver_graph(), {}, {"base_url": server.base_url},
+                                 stream=True)
+    tokens = [chunk for mode, chunk in events if mode == "messages"
+              and chunk[1].get("langgraph_node") == "solve"]
+    assert "".join(m.content for m, _ in tokens) == "Final answer: 6"
+    out = [chunk for mode, chunk in events if mode == "values"][-1]
+    assert out["answer"] == "6"
+    assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1}
