@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict
@@ -236,6 +237,26 @@ class Prompts(BaseModel):
     def label(self) -> str:
         """``name@<first 12 hex digits of digest>``, e.g. ``default@3f2a...``."""
         return f"{self.name}@{self.digest[:12]}"
+
+    # --- files -----------------------------------------------------------------------------
+
+    FILE_NAME: ClassVar[str] = "prompts.json"
+    """What ``distill`` writes beside a student: the prompts it was trained with."""
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write these prompts as JSON (``Prompts.from_file`` reads them back)."""
+        path = Path(path)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Prompts:
+        """Prompts from a JSON file, or from a student directory's ``prompts.json``:
+        serve a distilled decomposer with ``build_graph(prompts=Prompts.from_file(dir))``."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / cls.FILE_NAME
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
 
     # --- blocks ----------------------------------------------------------------------------
 

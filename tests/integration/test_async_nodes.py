@@ -146,10 +146,12 @@ async def test_an_awaited_retry_after_longer_than_the_time_left_fails_at_once():
     ],
 )
 async def test_an_unfinished_awaited_reply_is_a_typed_error(fault, stream, match):
-    with FakeOpenAIServer("Let me think step by step and", faults=(fault,)) as server:
-        with pytest.raises(ModelCallError, match=match) as info:
-            await run_async(solver_graph(), {}, {"base_url": server.base_url,
-                                                 "max_retries": 0}, stream=stream)
+    with (
+        FakeOpenAIServer("Let me think step by step and", faults=(fault,)) as server,
+        pytest.raises(ModelCallError, match=match) as info,
+    ):
+        await run_async(solver_graph(), {}, {"base_url": server.base_url, "max_retries": 0},
+                        stream=stream)
     assert info.value.role == "solver"
     assert server.requests[0].get("stream", False) is stream
 
