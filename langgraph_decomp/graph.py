@@ -77,14 +77,25 @@ def build_graph(
     builder.add_conditional_edges("verify", router, ["solve", "aggregate"])
     builder.add_edge("aggregate", END)
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
-    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
+    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"},
+                            decomp_models=models)
     return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
 
 
 class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]
     """The compiled graph; every run and state update first wraps a plain-text
     ``configurable["api_key"]`` as a ``SecretStr`` (:func:`protect_config`), so LangGraph
-    does not copy the key into checkpoint metadata or ``debug`` stream events."""
+    does not copy the key into checkpoint metadata or ``debug`` stream events.
+
+    ``decomp_models`` is the graph's default model per role, so tools beside the library
+    (``eval``) read which model each role ran on, and whether it was hosted, from the graph
+    and the run's context (:meth:`RoleModels.run_roles`) instead of guessing.
+    """
+
+    def __init__(self, *args: Any, decomp_models: RoleModels | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decomp_models = decomp_models or RoleModels()
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """:meth:`CompiledStateGraph.stream`, with the config protected."""

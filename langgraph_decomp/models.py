@@ -704,6 +704,21 @@ class RoleModels:
             return ctx.verifier or self.verifier or ctx.solver or self.solver
         return getattr(ctx, role) or getattr(self, role)
 
+    def hosted(self, role: Role, ctx: Context) -> bool:
+        """Whether ``role`` runs on a hosted (non-local) model in this run: a model string
+        that is not local, or a ready chat model that does not run in this process. The one
+        rule behind guarded calls, ``max_hosted_tokens`` and the eval's hosted tokens."""
+        choice = self.pick(role, ctx)
+        if isinstance(choice, str):
+            return not is_local(choice)
+        return not getattr(choice, "runs_in_process", False)
+
+    def run_roles(self, ctx: Context) -> dict[str, dict[str, Any]]:
+        """Each role's model label and whether it is hosted, in this run."""
+        return {role: {"model": model_label(self.pick(role, ctx)),
+                       "hosted": self.hosted(role, ctx)}
+                for role in ("decomposer", "solver", "verifier")}
+
     def resolve(self, role: Role, ctx: Context) -> tuple[BaseChatModel, str]:
         """The chat model for ``role`` and its label."""
         choice = self.pick(role, ctx)
@@ -814,8 +829,7 @@ def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[Ba
     model, label = models.resolve(role, ctx)
     choice = models.pick(role, ctx)
     # A local model object (a teacher with its own options, say) is local as its string is.
-    local = (isinstance(choice, str) and is_local(choice)) or getattr(
-        model, "runs_in_process", False)
+    local = not models.hosted(role, ctx)
     secrets = known_secrets(ctx, model)
     if not local:
         built_here = isinstance(choice, str)  # made by `_hosted_chat_model`, not the caller
