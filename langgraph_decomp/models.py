@@ -808,6 +808,14 @@ def ask(call: ModelCall) -> Steps[Reply]:
     return (yield call)
 
 
+class _UsageCallback(UsageMetadataCallbackHandler):
+    """Sums a call's token usage, inline: a sync handler that is not ``run_inline`` is run
+    in the event loop's default thread pool for every event of an awaited call, which would
+    put each call back behind LangGraph's few threads. Its work is a locked dict update."""
+
+    run_inline = True
+
+
 @dataclass
 class _Prepared:
     """A call ready to be made: the (guarded) model, its config and what reads its reply."""
@@ -818,7 +826,7 @@ class _Prepared:
     secrets: tuple[str, ...]
     config: Any
     stop: dict[str, Any]
-    usage_cb: UsageMetadataCallbackHandler
+    usage_cb: _UsageCallback
 
 
 def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[BaseMessage],
@@ -839,7 +847,7 @@ def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[Ba
             run_deadline=run_deadline(ctx, started_at), deadline_s=ctx.deadline_s,
         )
     stop = {"stop": list(local_stop)} if local_stop and local else {}
-    usage_cb = UsageMetadataCallbackHandler()
+    usage_cb = _UsageCallback()
     # Merge into the node's config so parent callbacks (tracers, stream handlers) still see
     # the call; replacing `callbacks` would cut the model run out of the trace.
     config = merge_configs(
