@@ -414,25 +414,19 @@ def aggregate_core(state: State, runtime: Runtime[Context], *, models: RoleModel
     }
 
 
-def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels,
-              prompts: Prompts = DEFAULT_PROMPTS) -> Update:
-    """The ``decompose`` node, called directly (sync): :func:`decompose_core`."""
-    return drive(decompose_core(state, runtime, models=models, prompts=prompts), models)
+def _called_directly(core: Callable[..., Steps[Update]]) -> Callable[..., Update]:
+    """A node core as a plain sync function ``(state, runtime, *, models, prompts)``, for
+    code that calls a node directly (the graph itself uses :func:`node`)."""
+    def run(state: Any, runtime: Runtime[Context], *, models: RoleModels,
+            prompts: Prompts = DEFAULT_PROMPTS) -> Update:
+        return drive(core(state, runtime, models=models, prompts=prompts), models)
+
+    run.__name__ = run.__qualname__ = core.__name__.removesuffix("_core")
+    run.__doc__ = f"The ``{run.__name__}`` node called directly (sync): :func:`{core.__name__}`."
+    return run
 
 
-def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels,
-          prompts: Prompts = DEFAULT_PROMPTS) -> Update:
-    """The ``solve`` node, called directly (sync): :func:`solve_core`."""
-    return drive(solve_core(task, runtime, models=models, prompts=prompts), models)
-
-
-def verify(state: State, runtime: Runtime[Context], *, models: RoleModels,
-           prompts: Prompts = DEFAULT_PROMPTS) -> Update:
-    """The ``verify`` node, called directly (sync): :func:`verify_core`."""
-    return drive(verify_core(state, runtime, models=models, prompts=prompts), models)
-
-
-def aggregate(state: State, runtime: Runtime[Context], *, models: RoleModels,
-              prompts: Prompts = DEFAULT_PROMPTS) -> Update:
-    """The ``aggregate`` node, called directly (sync): :func:`aggregate_core`."""
-    return drive(aggregate_core(state, runtime, models=models, prompts=prompts), models)
+decompose = _called_directly(decompose_core)
+solve = _called_directly(solve_core)
+verify = _called_directly(verify_core)
+aggregate = _called_directly(aggregate_core)

@@ -3,6 +3,7 @@ real langchain-openai / openai / httpx stack, a sentinel key grepped for everywh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -67,7 +68,8 @@ def run(graph, config: dict[str, Any], context: dict[str, Any], *, stream: bool)
 
 @pytest.mark.parametrize("fault", ["500", "401-echo"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_a_failed_call_leaves_the_key_nowhere(fault, stream, caplog):
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
+def test_a_failed_call_leaves_the_key_nowhere(fault, stream, awaited, caplog):
     caplog.set_level(logging.DEBUG)
     recorder, saver, events = Recorder(), InMemorySaver(), []
     config = {"configurable": {"thread_id": "t"}, "callbacks": [recorder]}
@@ -78,9 +80,18 @@ def test_a_failed_call_leaves_the_key_nowhere(fault, stream, caplog):
         graph = graph_for(checkpointer=saver)
         context = {"base_url": server.base_url, "api_key": SENTINEL, "max_retries": 0,
                    "verify": False}
-        if stream:
+        modes = ["debug", "messages", "updates", "values"]
+        if awaited:  # the nodes await the provider's async client (GuardedChat._agenerate)
+            async def collect() -> None:
+                async for event in graph.astream({"question": QUESTION}, config,
+                                                 context=context,
+                                                 stream_mode=modes if stream else "values"):
+                    events.append(event)
+
+            asyncio.run(collect())
+        elif stream:
             for event in graph.stream({"question": QUESTION}, config, context=context,
-                                      stream_mode=["debug", "messages", "updates", "values"]):
+                                      stream_mode=modes):
                 events.append(event)
         else:
             graph.invoke({"question": QUESTION}, config, context=context)
