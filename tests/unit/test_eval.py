@@ -380,3 +380,15 @@ def test_p_values_read_the_same_side_of_005_as_they_are():
 
     assert [_p(x) for x in (0.021484375, 0.0496, 1.0, 0.0004)] == [
         "= 0.021", "= 0.0496", "= 1", "< 0.001"]
+
+
+def test_eval_reads_each_roles_model_from_the_graphs_defaults_and_the_run():
+    from langgraph_decomp.eval.harness import run_roles
+
+    graph = build_graph(decomposer="local:smollm2", solver="openai:gpt-4o-mini")
+    assert run_roles(graph, {}) == (
+        {"decomposer": "local:smollm2", "solver": "openai:gpt-4o-mini",
+         "verifier": "openai:gpt-4o-mini"}, ["solver", "verifier"])
+    # The run's context still wins over the graph's defaults.
+    labels, hosted = run_roles(graph, {"solver": "hf:./m", "decomposer": "openai:t"})
+    assert labels["solver"] == "hf:./m" and hosted == ["decomposer"]
