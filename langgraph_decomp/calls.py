@@ -51,8 +51,21 @@ MAX_ERROR_DETAIL = 2_000
 
 
 def env_secrets() -> tuple[str, ...]:
-    """Values of the environment's API-key-like variables (8 characters or more)."""
-    return tuple(v for k, v in os.environ.items() if _SECRET_ENV_NAME.search(k) and len(v) >= 8)
+    """Values of the environment's API-key-like variables (8 characters or more).
+
+    Read anew whenever the environment changed since the last call (every model call asks;
+    scanning every variable each time cost a millisecond a call)."""
+    items = tuple(os.environ.items())
+    cached = _ENV_SECRETS.get(items)
+    if cached is None:
+        cached = tuple(v for k, v in items if _SECRET_ENV_NAME.search(k) and len(v) >= 8)
+        _ENV_SECRETS.clear()
+        _ENV_SECRETS[items] = cached
+    return cached
+
+
+_ENV_SECRETS: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}
+"""The last environment seen by :func:`env_secrets` and its secrets."""
 
 
 def known_secrets(ctx: Context, model: Any) -> tuple[str, ...]:
