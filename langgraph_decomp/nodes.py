@@ -67,12 +67,16 @@ def node(
         return await adrive(core(state, runtime, models=models, prompts=prompts), models)
 
     run.__name__ = arun.__name__ = name
-    if RunnableCallable is not None:
-        return RunnableCallable(run, arun, name=name, trace=False)  # type: ignore[no-any-return]
-    from langchain_core.runnables import RunnableLambda
+    if RunnableCallable is None:  # pragma: no cover - a langgraph without it
+        from langchain_core.runnables import RunnableLambda
 
-    return RunnableLambda(lambda state: run(state, get_runtime()),  # pragma: no cover
-                          afunc=lambda state: arun(state, get_runtime()), name=name)
+        async def afunc(state: Any) -> Update:
+            return await arun(state, get_runtime())
+
+        return RunnableLambda(lambda state: run(state, get_runtime()), afunc=afunc, name=name)
+    # As langgraph's prebuilt agent registers its model node: one runnable, both bodies; the
+    # runtime is injected into either by name, and no extra trace level is added.
+    return RunnableCallable(run, arun, name=name, trace=False)  # type: ignore[no-any-return]
 
 
 def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
