@@ -78,7 +78,7 @@ def build_graph(
     builder.add_edge("aggregate", END)
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
     compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"},
-                            decomp_models=models)
+                            decomp_models=models, decomp_prompts=prompts)
     return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
 
 
@@ -88,14 +88,15 @@ class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]
     does not copy the key into checkpoint metadata or ``debug`` stream events.
 
     ``decomp_models`` is the graph's default model per role, so tools beside the library
-    (``eval``) read which model each role ran on, and whether it was hosted, from the graph
-    and the run's context (:meth:`RoleModels.run_roles`) instead of guessing.
+    (``eval``) read which model each role runs on from the graph and the run's context
+    instead of guessing; ``decomp_prompts`` the :class:`Prompts` its nodes send.
     """
 
     def __init__(self, *args: Any, decomp_models: RoleModels | None = None,
-                 **kwargs: Any) -> None:
+                 decomp_prompts: Prompts = DEFAULT_PROMPTS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decomp_models = decomp_models or RoleModels()
+        self.decomp_prompts = decomp_prompts
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """:meth:`CompiledStateGraph.stream`, with the config protected."""
