@@ -54,7 +54,7 @@ def _rss_mib() -> float:
 
 def child(backend: str, tokens: int, repeats: int, batch: int, t0: float) -> dict:
     """Run inside the fresh process: time the first reply, then the decode runs."""
-    from langgraph_decomp.nodes import decompose_messages
+    from langgraph_decomp.prompts import decompose_messages
 
     convs = [decompose_messages(q) for q in QUESTIONS]
     if backend.startswith("raw-llamacpp"):

@@ -13,16 +13,16 @@ import time
 from collections.abc import Mapping
 
 from langgraph_decomp.context import Context
-from langgraph_decomp.models import RoleModels, is_local
+from langgraph_decomp.models import RoleModels
 from langgraph_decomp.state import ROLES, RoleUsage
 
 
 def hosted_tokens(usage: Mapping[str, RoleUsage], models: RoleModels, ctx: Context) -> int:
-    """Input plus output tokens of the roles whose model is not a local one."""
+    """Input plus output tokens of the roles whose model is hosted in this run
+    (:meth:`RoleModels.hosted`: a ready local model object counts as local too)."""
     total = 0
     for role in ROLES:
-        choice = models.pick(role, ctx)  # type: ignore[arg-type]
-        if isinstance(choice, str) and is_local(choice):
+        if not models.hosted(role, ctx):  # type: ignore[arg-type]
             continue
         spent = usage.get(role)
         if spent:

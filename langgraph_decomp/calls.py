@@ -6,6 +6,8 @@ callbacks and traces; a deadline on the whole call; only finished replies accept
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import functools
 import os
@@ -13,7 +15,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,8 +51,21 @@ MAX_ERROR_DETAIL = 2_000
 
 
 def env_secrets() -> tuple[str, ...]:
-    """Values of the environment's API-key-like variables (8 characters or more)."""
-    return tuple(v for k, v in os.environ.items() if _SECRET_ENV_NAME.search(k) and len(v) >= 8)
+    """Values of the environment's API-key-like variables (8 characters or more).
+
+    Read anew whenever the environment changed since the last call (every model call asks;
+    scanning every variable each time cost a millisecond a call)."""
+    items = tuple(os.environ.items())
+    cached = _ENV_SECRETS.get(items)
+    if cached is None:
+        cached = tuple(v for k, v in items if _SECRET_ENV_NAME.search(k) and len(v) >= 8)
+        _ENV_SECRETS.clear()
+        _ENV_SECRETS[items] = cached
+    return cached
+
+
+_ENV_SECRETS: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}
+"""The last environment seen by :func:`env_secrets` and its secrets."""
 
 
 def known_secrets(ctx: Context, model: Any) -> tuple[str, ...]:
@@ -220,11 +235,12 @@ def _deadline_stream_class() -> type:
     return DeadlineStream
 
 
-def _on_response(response: Any) -> None:
-    """httpx response hook: remember the status and bound the body by the deadline."""
+def _note_response(response: Any) -> _CallState | None:
+    """Remember a response's status for the call in progress; end the call at once when its
+    ``Retry-After`` is longer than the time left."""
     call = _CALL.get()
     if call is None:
-        return
+        return None
     call.last_status = response.status_code
     call.retry_after = response.headers.get("retry-after")
     left = call.left()
@@ -238,7 +254,26 @@ def _on_response(response: Any) -> None:
             if "not used" not in note:
                 note += f", more than the {max(left, 0):.1f} s left of {call.bound}"
             raise _CallCannotFinish(f"HTTP {response.status_code}: {note}")
-    response.stream = _deadline_stream_class()(response.stream, call)
+    return call
+
+
+def _on_response(response: Any) -> None:
+    """httpx response hook: remember the status and bound the body by the deadline."""
+    call = _note_response(response)
+    if call is not None:
+        response.stream = _deadline_stream_class()(response.stream, call)
+
+
+async def _aon_request(request: Any) -> None:
+    """Async httpx request hook: :func:`_on_request`."""
+    _on_request(request)
+
+
+async def _aon_response(response: Any) -> None:
+    """Async httpx response hook: the status and ``Retry-After`` check of
+    :func:`_on_response`; the body needs no wrapper, as ``asyncio.timeout`` bounds the whole
+    awaited call."""
+    _note_response(response)
 
 
 def deadline_http_client() -> Any:
@@ -248,6 +283,15 @@ def deadline_http_client() -> Any:
 
     return openai.DefaultHttpxClient(
         event_hooks={"request": [_on_request], "response": [_on_response]}
+    )
+
+
+def deadline_async_http_client() -> Any:
+    """The ``openai`` SDK's async HTTP client with the per-call deadline hooks."""
+    import openai
+
+    return openai.DefaultAsyncHttpxClient(
+        event_hooks={"request": [_aon_request], "response": [_aon_response]}
     )
 
 
@@ -298,6 +342,17 @@ def _finish_reason(generation: Any) -> str | None:
             if source.get(key):
                 return str(source[key])
     return None
+
+
+_END = object()
+"""The end of a stream, as :func:`_next_or_end` reports it."""
+
+
+async def _next_or_end(stream: AsyncIterator[Any]) -> Any:
+    try:
+        return await anext(stream)
+    except StopAsyncIteration:
+        return _END
 
 
 class GuardedChat(BaseChatModel):
@@ -493,4 +548,81 @@ class GuardedChat(BaseChatModel):
             finish = _finish_reason(chunk) or finish
             got_content = got_content or bool(chunk.text)
             yield chunk
+        self._check_finish(finish, streamed=True, got_content=got_content)
+
+    async def _guarded(self, produce: Callable[[], Awaitable[Any]],
+                       call: _CallState | None = None) -> Any:
+        """Await ``produce()`` (the wrapped model's call, or a stream's next chunk) within
+        what is left of the call's deadline, with tracing off and the call visible to the
+        HTTP hooks; every failure leaves as one scrubbed :class:`ModelCallError` (or our own
+        error), chained to nothing."""
+        call = call or self._call_state()
+        failure: Any = None
+        token = _CALL.set(call)
+        try:
+            from langsmith.run_helpers import tracing_context
+
+            with tracing_context(enabled=False):
+                async with asyncio.timeout(call.left()):
+                    return await produce()
+        except _CallCannotFinish as e:
+            failure = str(e)
+        except (TimeoutError, _CallAbandoned):
+            failure = call.timeout_detail()
+        except DecompError as e:  # already one of ours (a nested graph's, ...)
+            failure = e
+        except Exception as e:  # only a scrubbed line leaves here
+            failure = call.timeout_detail() if call.over() else describe(e, self._secrets)
+        finally:
+            _CALL.reset(token)
+        # Raised outside the except blocks: nothing chains to the provider's exception.
+        if isinstance(failure, DecompError):
+            failure.__cause__ = failure.__context__ = None
+            raise failure
+        raise self._error(str(failure))
+
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        inner = self._inner
+
+        async def produce() -> Any:
+            if self._built_here:
+                return await inner._agenerate(messages, stop=stop, **kwargs)
+            return await inner.ainvoke(messages, config={"callbacks": []}, stop=stop, **kwargs)
+
+        item = await self._guarded(produce)
+        result = item if isinstance(item, ChatResult) else ChatResult(
+            generations=[ChatGeneration(message=item)])
+        if not result.generations:
+            raise self._error("the reply held no choices")
+        self._check_finish(_finish_reason(result.generations[0]), streamed=False,
+                           got_content=True)
+        return result
+
+    async def _astream(self, messages, stop=None, run_manager=None, **kwargs) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def,override]
+        from langchain_core.outputs import ChatGenerationChunk
+
+        inner = self._inner
+        if self._built_here:
+            stream = inner._astream(messages, stop=stop, **kwargs)
+        else:
+            stream = inner.astream(messages, config={"callbacks": []}, stop=stop, **kwargs)
+        call = self._call_state()
+        finish, got_content = None, False
+        try:
+            while True:
+                # Each wait is bounded by what is left of the whole call (the chunks are
+                # yielded outside the timeout, to a consumer that is not ours to cancel).
+                item = await self._guarded(functools.partial(_next_or_end, stream), call)
+                if item is _END:
+                    break
+                chunk = item if isinstance(item, ChatGenerationChunk) else ChatGenerationChunk(
+                    message=item)
+                finish = _finish_reason(chunk) or finish
+                got_content = got_content or bool(chunk.text)
+                yield chunk
+        finally:
+            with contextlib.suppress(BaseException):
+                await stream.aclose()  # type: ignore[attr-defined]
         self._check_finish(finish, streamed=True, got_content=got_content)

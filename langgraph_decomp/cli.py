@@ -19,6 +19,8 @@ from rich.table import Table
 from langgraph_decomp.context import CONTEXT_FIELDS, DEFAULT_DECOMPOSER, DEFAULT_SOLVER
 from langgraph_decomp.errors import DecompError
 
+PROMPTS_HELP = "Prompts JSON file, or a distilled student directory (its prompts.json)."
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--no-verify", dest="verify", action="store_false", default=None)
     solve.add_argument("--max-tokens", type=int, help="Generation cap for every role.")
     solve.add_argument("--json", action="store_true", help="Print one JSON object.")
+    solve.add_argument("--prompts", help=PROMPTS_HELP)
 
     ev = sub.add_parser("eval", help="Compare strategies on a data set: accuracy, hosted cost.")
     ev.add_argument("--data", required=True, help="JSONL path or hub id (openai/gsm8k).")
@@ -68,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-subquestions", type=int)
     ev.add_argument("--solver-max-tokens", type=int, default=384)
     ev.add_argument("--decomposer-max-tokens", type=int)
-    ev.add_argument("--concurrency", type=int, default=1)
+    ev.add_argument("--concurrency", type=int, default=1,
+                    help="Questions at once (awaited: hosted calls all in flight).")
+    ev.add_argument("--prompts", help=PROMPTS_HELP)
     ev.add_argument("--out", default="runs/eval", help="Output directory (resumable).")
     ev.add_argument("--report-only", action="store_true",
                     help="Only summarize OUT/results.jsonl (the questions every strategy "
@@ -103,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--limit", type=int, help="Use a fixed-seed sample of this many rows.")
     di.add_argument("--holdout", type=int, default=200, help="Held-out questions for scoring.")
     di.add_argument("--seed", type=int, default=0)
+    di.add_argument("--prompts", help="Prompts JSON file the teacher is asked and the student "
+                    "trained with (default: the graph's); saved beside the student.")
     di.add_argument("--base-url", help="OpenAI-compatible endpoint for a teacher model.")
     di.add_argument("--api-key", help="Key for --base-url (prefer OPENAI_API_KEY).")
     di.add_argument("--min-steps", type=int, default=1)
@@ -141,8 +148,19 @@ def _usage_table(usage: dict[str, dict[str, int]]) -> Table:
     return table
 
 
+def _graph(args: argparse.Namespace) -> Any:
+    """The default graph, or one built with ``--prompts``."""
+    if not getattr(args, "prompts", None):
+        from langgraph_decomp import graph
+
+        return graph
+    from langgraph_decomp import Prompts, build_graph
+
+    return build_graph(prompts=Prompts.from_file(args.prompts))
+
+
 def _run_solve(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from langgraph_decomp import graph
+    graph = _graph(args)
 
     inputs: dict[str, Any] = {"question": args.question}
     if args.context:
@@ -192,7 +210,6 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
     import asyncio
     from pathlib import Path
 
-    from langgraph_decomp import graph
     from langgraph_decomp.data import load_examples, sample_examples, split_examples
     from langgraph_decomp.eval import (
         collect_prices,
@@ -237,7 +254,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
         if any(e.answer_type == "span" for e in examples):
             console.print(f"span answers: exact match and token F1, {span_rule.upper()} rule")
         try:
-            asyncio.run(run_eval(examples, strategies, graph=graph, base_context=base,
+            asyncio.run(run_eval(examples, strategies, graph=_graph(args), base_context=base,
                                  out_dir=out_dir, concurrency=args.concurrency,
                                  span_rule=span_rule))
         except KeyboardInterrupt:
@@ -295,6 +312,7 @@ def _plan_table(title: str, metrics: dict[str, Any]) -> Table:
 def _run_distill(args: argparse.Namespace, console: Console) -> int:
     from pathlib import Path
 
+    from langgraph_decomp import Prompts
     from langgraph_decomp.distill import TrainConfig, run_distill
 
     if args.recipe:
@@ -317,6 +335,7 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
         max_steps=args.max_steps_plan, evaluate=args.evaluate,
         eval_batch_size=args.eval_batch_size, eval_max_tokens=args.eval_max_tokens,
         eval_backend=args.eval_backend, retrain=args.retrain, log=console.print,
+        **({"prompts": Prompts.from_file(args.prompts)} if args.prompts else {}),
     )
     if result.metrics:
         console.print(_plan_table("Plans on held-out questions (gold: human sub-questions)",

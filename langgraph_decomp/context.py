@@ -22,17 +22,28 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from langgraph_decomp.errors import InvalidInputError
 
-SOLVE_SCHEMES = ("scaffold", "stepwise", "paper", "vote", "guided")
+if TYPE_CHECKING:
+    from langgraph.runtime import Runtime
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+SolveScheme = Literal["scaffold", "stepwise", "paper", "vote", "guided"]
+"""Values of :attr:`Context.solve_scheme` (checked at run time against ``get_args``)."""
+
+Dependencies = Literal["sequential", "inferred", "independent"]
+"""Values of :attr:`Context.dependencies` (checked at run time against ``get_args``)."""
+
+SOLVE_SCHEMES: tuple[str, ...] = get_args(SolveScheme)
 """Values of :attr:`Context.solve_scheme`."""
 
-DEPENDENCY_MODES = ("sequential", "inferred", "independent")
+DEPENDENCY_MODES: tuple[str, ...] = get_args(Dependencies)
 """Values of :attr:`Context.dependencies`."""
 
 MAX_RETRIES = 10
@@ -136,7 +147,7 @@ class Context:
         metadata={"description": "Plan sub-questions first. False: the solver answers the "
                   "question directly (one-stage, chain of thought allowed)."},
     )
-    solve_scheme: str = field(
+    solve_scheme: SolveScheme = field(
         default="guided",
         metadata={"description": "How the solver uses the plan: 'guided' (default; one "
                   "call: one short line per sub-question, its calculation or fact and the "
@@ -149,7 +160,7 @@ class Context:
                   "'paper' when they disagree; majority answer, ties to plain chain of "
                   "thought)."},
     )
-    dependencies: str = field(
+    dependencies: Dependencies = field(
         default="sequential",
         metadata={"description": "Which earlier answers a sub-question waits for: "
                   "'sequential' (all earlier ones, the paper's scheme), 'inferred' (those it "
@@ -258,6 +269,21 @@ class Context:
         self = super().__new__(cls)
         self._given = frozenset(kwargs)
         return self
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler,
+                                     ) -> CoreSchema:
+        """Validated by pydantic (a parent's pydantic model with a ``Context`` field, a
+        server validating a run's context), a mapping goes through ``Context(**mapping)``
+        so the fields it sets are remembered as given, as on every other path."""
+        from pydantic_core import core_schema
+
+        def build(value: Any, validate: Any) -> Any:
+            if isinstance(value, Mapping):
+                return cls(**value)
+            return validate(value)
+
+        return core_schema.no_info_wrap_validator_function(build, handler(source))
 
     def endpoint(self, role: str) -> str | None:
         """The base URL for ``role``: its own, else (for a verifier that is the solver) the
@@ -400,8 +426,10 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
     context has a ``solver`` field picks this graph's solver) and the others are ignored, as
     are a dataclass's or model's same-named fields whose values are not valid here (a
     parent's ``solver: int`` means something else); any other object is ignored. A field the
-    context sets (to any value but ``None``) wins over ``configurable``; ``configurable``
-    keys that are not fields are ignored (LangGraph keeps its own keys there).
+    context sets (to any value but ``None``, its default value included) wins over
+    ``configurable``; ``configurable`` keys that are not fields are ignored (LangGraph keeps
+    its own keys there). A :class:`Context` that does not know which fields it was given
+    (built around its constructor, unpickled from an older version) sets all of them.
 
     Raises:
         InvalidInputError: a value of the merged context is of the wrong type or out of range.
@@ -417,12 +445,23 @@ def resolve_context(runtime_context: Any, configurable: Mapping[str, Any] | None
         )
     if isinstance(runtime_context, Context):
         given = runtime_context.__dict__.get("_given")
-        if given is None:  # built some other way (unpickled from an old version, ...)
-            given = {f.name for f in fields(Context)
-                     if getattr(runtime_context, f.name) != f.default}
+        if given is None:  # built around __new__: every field it holds is the caller's
+            given = CONTEXT_FIELDS
         merged.update({name: getattr(runtime_context, name) for name in given
                        if getattr(runtime_context, name) is not None})
     return Context(**merged)
+
+
+def run_context(runtime: Runtime[Context] | None) -> Context:
+    """The effective :class:`Context` of the current run (context, configurable, defaults),
+    read inside a node; outside a graph run ``configurable`` is empty."""
+    from langgraph.config import get_config
+
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # called outside a graph run
+        configurable = {}
+    return resolve_context(runtime.context if runtime else None, configurable)
 
 
 def _shared_fields(parent: Any) -> dict[str, Any] | None:

@@ -11,7 +11,15 @@ from langgraph.types import CachePolicy
 
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
-from langgraph_decomp.nodes import aggregate, decompose, route, solve, verify
+from langgraph_decomp.nodes import (
+    aggregate_core,
+    decompose_core,
+    node,
+    route,
+    solve_core,
+    verify_core,
+)
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts
 from langgraph_decomp.state import InputState, OutputState, State
 
 
@@ -20,6 +28,7 @@ def build_graph(
     decomposer: ModelLike = DEFAULT_DECOMPOSER,
     solver: ModelLike = DEFAULT_SOLVER,
     verifier: ModelLike | None = None,
+    prompts: Prompts = DEFAULT_PROMPTS,
     checkpointer: Any = None,
     cache: Any = None,
     store: Any = None,
@@ -35,6 +44,8 @@ def build_graph(
         decomposer: Model that writes the sub-questions.
         solver: Model that answers the sub-questions and the question.
         verifier: Model that checks the answer; ``None`` uses the solver.
+        prompts: Every template the nodes send (:class:`~langgraph_decomp.Prompts`); a
+            distilled decomposer wants the prompts it was trained on.
         checkpointer: A LangGraph checkpointer (``InMemorySaver``, ``SqliteSaver``, ...) so an
             interrupted run resumes on its ``thread_id`` without re-paying finished steps.
         cache: A LangGraph node cache (``InMemoryCache``, ``SqliteCache``, ...): repeated
@@ -49,27 +60,43 @@ def build_graph(
     builder = StateGraph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )
-    builder.add_node("decompose", partial(decompose, models=models))
+    if not isinstance(prompts, Prompts):
+        raise TypeError(f"prompts must be a Prompts, got {type(prompts).__name__}")
+    bound = {"models": models, "prompts": prompts}
+    # Every node has a sync and an async body: under `ainvoke` the model calls are awaited.
+    builder.add_node("decompose", node(decompose_core, "decompose", **bound))
     # With a `cache`, a solve task identical to an earlier one (same question, plan, answers
     # so far, feedback, solver and knobs) is answered from the cache, not the solver.
-    builder.add_node("solve", partial(solve, models=models), cache_policy=CachePolicy())
-    builder.add_node("verify", partial(verify, models=models))
-    builder.add_node("aggregate", partial(aggregate, models=models))
+    builder.add_node("solve", node(solve_core, "solve", **bound), cache_policy=CachePolicy())
+    builder.add_node("verify", node(verify_core, "verify", **bound))
+    builder.add_node("aggregate", node(aggregate_core, "aggregate", **bound))
     builder.add_edge(START, "decompose")
-    router = partial(route, models=models)
+    router = partial(route, **bound)
     builder.add_conditional_edges("decompose", router, ["solve", "aggregate"])
     builder.add_edge("solve", "verify")
     builder.add_conditional_edges("verify", router, ["solve", "aggregate"])
     builder.add_edge("aggregate", END)
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
-    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
+    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"},
+                            decomp_models=models, decomp_prompts=prompts)
     return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
 
 
 class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]
     """The compiled graph; every run and state update first wraps a plain-text
     ``configurable["api_key"]`` as a ``SecretStr`` (:func:`protect_config`), so LangGraph
-    does not copy the key into checkpoint metadata or ``debug`` stream events."""
+    does not copy the key into checkpoint metadata or ``debug`` stream events.
+
+    ``decomp_models`` is the graph's default model per role, so tools beside the library
+    (``eval``) read which model each role runs on from the graph and the run's context
+    instead of guessing; ``decomp_prompts`` the :class:`Prompts` its nodes send.
+    """
+
+    def __init__(self, *args: Any, decomp_models: RoleModels | None = None,
+                 decomp_prompts: Prompts = DEFAULT_PROMPTS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decomp_models = decomp_models or RoleModels()
+        self.decomp_prompts = decomp_prompts
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """:meth:`CompiledStateGraph.stream`, with the config protected."""

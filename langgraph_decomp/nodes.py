@@ -1,7 +1,11 @@
 """The graph's nodes: decompose, solve, verify, aggregate, and the router between them.
 
-Each node is a small function ``(state, runtime, *, models) -> update``; ``models`` (the
-graph's default model per role) is bound by :func:`langgraph_decomp.build_graph`.
+Each node is a small core ``(state, runtime, *, models, prompts) -> Steps[update]``: a
+generator that yields the model calls it needs (:class:`~langgraph_decomp.models.ModelCall`)
+and returns its update, so :func:`node` gives it a sync body that calls the models and an
+async one that awaits them. ``models`` (the graph's default model per role) and ``prompts``
+are bound by :func:`langgraph_decomp.build_graph`; the solving schemes are in
+:mod:`langgraph_decomp.solving`.
 
 Flow: ``decompose`` plans; ``route`` sends every plan step whose dependencies are answered to
 ``solve`` (one ``Send`` each, so independent steps run in parallel; by default each step
@@ -13,54 +17,66 @@ the output.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langgraph.config import get_config
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
 from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Overwrite, Send
 
-from langgraph_decomp import prompts
-from langgraph_decomp.answers import (
-    extract_answer,
-    normalize_number,
-    numbered_answers,
-    split_step_answer,
-)
+from langgraph_decomp.answers import extract_answer, normalize_number, numbered_answers
 from langgraph_decomp.arithmetic import arithmetic_slips
 from langgraph_decomp.budget import budget_spent
-from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, resolve_context
+from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, run_context
 from langgraph_decomp.errors import InvalidInputError
-from langgraph_decomp.models import RoleModels, call_model, model_label
-from langgraph_decomp.parsing import (
-    Plan,
-    numbered,
-    parse_plan,
-    plan_dependencies,
-    plan_stop,
-)
+from langgraph_decomp.models import ModelCall, RoleModels, Steps, adrive, ask, drive, model_label
+from langgraph_decomp.parsing import Plan, parse_plan, parse_verdict, plan_dependencies, plan_stop
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts, decompose_messages
+from langgraph_decomp.solving import answer_question, answer_step
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
-from langgraph_decomp.voting import is_decided, vote_key, winner
 
-_VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
-_LEADING_VERDICT = re.compile(r"^\W*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
-_FEEDBACK = re.compile(r"FEEDBACK\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+__all__ = [  # the nodes, and names kept importable from here for older code
+    "aggregate", "context_text", "decompose", "decompose_messages", "final_messages",
+    "node", "parse_verdict", "route", "run_context", "solve", "validate_input", "verify",
+]
+
+Update = dict[str, Any]
+"""A node's state update."""
 
 
-def run_context(runtime: Runtime[Context] | None) -> Context:
-    """The effective :class:`Context` of the current run (context, configurable, defaults)."""
+def node(
+    core: Callable[..., Steps[Update]], name: str, *, models: RoleModels,
+    prompts: Prompts = DEFAULT_PROMPTS,
+) -> Runnable[Any, Update]:
+    """A node with a sync and an async body over one core (a generator of model calls):
+    ``graph.invoke`` calls the models directly, ``graph.ainvoke`` awaits them
+    (:func:`~langgraph_decomp.models.acall_model`), so concurrent async runs are not
+    limited by LangGraph's thread pool."""
     try:
-        configurable = get_config().get("configurable", {})
-    except RuntimeError:  # called outside a graph run
-        configurable = {}
-    return resolve_context(runtime.context if runtime else None, configurable)
+        from langgraph._internal._runnable import RunnableCallable
+    except ImportError:  # pragma: no cover - another langgraph layout
+        RunnableCallable = None  # type: ignore[assignment,misc]  # noqa: N806
+
+    def run(state: Any, runtime: Runtime[Context]) -> Update:
+        return drive(core(state, runtime, models=models, prompts=prompts), models)
+
+    async def arun(state: Any, runtime: Runtime[Context]) -> Update:
+        return await adrive(core(state, runtime, models=models, prompts=prompts), models)
+
+    run.__name__ = arun.__name__ = name
+    if RunnableCallable is None:  # pragma: no cover - a langgraph without it
+        from langchain_core.runnables import RunnableLambda
+
+        async def afunc(state: Any) -> Update:
+            return await arun(state, get_runtime())
+
+        return RunnableLambda(lambda state: run(state, get_runtime()), afunc=afunc, name=name)
+    # As langgraph's prebuilt agent registers its model node: one runnable, both bodies; the
+    # runtime is injected into either by name, and no extra trace level is added.
+    return RunnableCallable(run, arun, name=name, trace=False)  # type: ignore[no-any-return]
 
 
 def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
@@ -147,35 +163,9 @@ def _validate_given_plan(given: Any, ctx: Context) -> None:
             )
 
 
-def _context_block(context: str | None) -> str:
-    return prompts.CONTEXT_BLOCK.format(context=context) if context else ""
-
-
-def _previous_block(plan: list[str], steps: list[StepResult], needed: list[int]) -> str:
-    answered = {s["index"]: s for s in steps}
-    lines = [
-        f"{i + 1}. {plan[i]}\n   {answered[i].get('work') or answered[i]['answer']}"
-        for i in needed
-        if i in answered and i < len(plan)
-    ]
-    return prompts.PREVIOUS_BLOCK.format(previous="\n".join(lines)) if lines else ""
-
-
-def decompose_messages(
-    question: str, context: str | None = None, *, max_subquestions: int = 5
-) -> list[BaseMessage]:
-    """The decomposer's prompt (shared with the distillation pipeline)."""
-    return [
-        SystemMessage(prompts.DECOMPOSE_SYSTEM.format(max_subquestions=max_subquestions)),
-        HumanMessage(
-            prompts.DECOMPOSE_USER.format(context_block=_context_block(context), question=question)
-        ),
-    ]
-
-
 def _plan(
-    state: State, ctx: Context, models: RoleModels, question: str, context: str
-) -> tuple[Plan, dict[str, Any]]:
+    state: State, ctx: Context, prompts: Prompts, question: str, context: str
+) -> Steps[tuple[Plan, dict[str, Any]]]:
     """The plan for this run: none (one-stage), the caller's, or the decomposer's."""
     if not ctx.decompose:
         return Plan(status="skipped"), {}
@@ -183,21 +173,23 @@ def _plan(
     if given is not None:
         _validate_given_plan(given, ctx)
         return parse_plan(json.dumps(given), ctx.max_subquestions), {}
-    messages = decompose_messages(question, context, max_subquestions=ctx.max_subquestions)
+    messages = prompts.decompose_messages(question, context,
+                                          max_subquestions=ctx.max_subquestions)
     # The run's clock starts in `decompose`, just before this call (state.started_at is
     # written when the node returns), so the decomposer's deadline counts from now.
-    text, usage = call_model("decomposer", models, ctx, messages, run_name="decompose",
-                             local_stop=plan_stop(ctx.max_subquestions),
-                             started_at=time.time())
+    text, usage = yield from ask(ModelCall("decomposer", ctx, messages, "decompose",
+                                           local_stop=plan_stop(ctx.max_subquestions),
+                                           started_at=time.time()))
     return parse_plan(text, ctx.max_subquestions), usage
 
 
-def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+def decompose_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
+                   prompts: Prompts) -> Steps[Update]:
     """Validate the input, then plan: ask the decomposer (or take the given plan)."""
     ctx = run_context(runtime)
     started_at = time.time()
     question, context = validate_input(state, ctx)  # before any model is loaded
-    plan, usage = _plan(state, ctx, models, question, context)
+    plan, usage = yield from _plan(state, ctx, prompts, question, context)
     if 0 < len(plan.subquestions) < ctx.min_subquestions:
         plan = Plan(status="too_short")  # adaptive skip: answer one-stage
     runtime.stream_writer(
@@ -207,7 +199,7 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         "question": question,
         "context": context,
         "plan": plan.subquestions,
-        "depends_on": plan_dependencies(plan.subquestions, ctx.dependencies),  # type: ignore[arg-type]
+        "depends_on": plan_dependencies(plan.subquestions, ctx.dependencies),
         "decomposed": bool(plan.subquestions),
         "fallback_reason": None if plan.subquestions else plan.status,
         # A thread may be reused for a new question: start this run's bookkeeping afresh.
@@ -225,7 +217,8 @@ def decompose(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
     }
 
 
-def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregate"]:
+def route(state: State, *, models: RoleModels,
+          prompts: Prompts = DEFAULT_PROMPTS) -> list[Send] | Literal["aggregate"]:
     """Send the next ready steps to ``solve``, or go to ``aggregate`` once an answer stands
     or the run's budget is spent.
 
@@ -246,6 +239,7 @@ def route(state: State, *, models: RoleModels) -> list[Send] | Literal["aggregat
     settings = repr((
         model_label(models.pick("solver", ctx)), ctx.endpoint("solver"), ctx.solve_scheme,
         ctx.temperature, ctx.n_samples, ctx.sample_temperature, ctx.solver_max_tokens,
+        prompts.digest,
     ))
     stepwise = ctx.solve_scheme == "stepwise"
     pending = [i for i in range(len(plan)) if i not in solved] if stepwise else []
@@ -282,190 +276,37 @@ def final_messages(
     context: str | None = None,
     previous_block: str = "",
     feedback_block: str = "",
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> list[BaseMessage]:
-    """The solver's prompt for the question itself under a ``Context.solve_scheme``.
-
-    Without a plan every scheme asks the same thing: chain of thought on the question
-    (one-stage). ``scaffold`` adds the plan as hints to that same prompt; ``paper`` asks for
-    the sub-questions' answers in order, then the question's; ``stepwise`` shows the answers
-    already found (``previous_block``).
-    """
-    hints = numbered(plan)
-    context_block = _context_block(context)
-    if plan and scheme in ("paper", "guided"):
-        system, user = ((prompts.PAPER_SYSTEM, prompts.PAPER_USER) if scheme == "paper"
-                        else (prompts.GUIDED_SYSTEM, prompts.GUIDED_USER))
-        return [
-            SystemMessage(system),
-            HumanMessage(user.format(
-                context_block=context_block, question=question, hints=hints,
-                feedback_block=feedback_block,
-            )),
-        ]
-    if plan and scheme == "scaffold":
-        previous_block = prompts.SCAFFOLD_BLOCK.format(hints=hints)
-    return [
-        SystemMessage(prompts.FINAL_SYSTEM),
-        HumanMessage(prompts.FINAL_USER.format(
-            context_block=context_block, question=question, previous_block=previous_block,
-            feedback_block=feedback_block,
-        )),
-    ]
+    """The solver's prompt for the question itself: :meth:`Prompts.final_messages`."""
+    return prompts.final_messages(question, plan, scheme=scheme, context=context,
+                                  previous_block=previous_block, feedback_block=feedback_block)
 
 
-def sample_and_vote(
-    models: RoleModels,
-    ctx: Context,
-    messages: list[BaseMessage],
-    *,
-    run_name: str,
-    answer_of: Callable[[str], str],
-) -> tuple[str, dict[str, Any]]:
-    """One solver call, or with ``ctx.n_samples > 1`` up to that many samples at
-    ``ctx.sample_temperature`` and the majority answer's text (self-consistency).
-
-    Stops once the remaining samples cannot change the winner, so a unanimous start costs
-    ``n_samples // 2 + 1`` calls, not ``n_samples``.
-    """
-    if ctx.n_samples <= 1:
-        return call_model("solver", models, ctx, messages, run_name=run_name)
-    sampling = replace(ctx, temperature=ctx.sample_temperature)
-    calls = [
-        functools.partial(call_model, "solver", models, sampling, messages,
-                          run_name=f"{run_name}[sample {k + 1}]")
-        for k in range(ctx.n_samples)
-    ]
-    return _majority(calls, answer_of)
-
-
-def _majority(
-    calls: Sequence[Callable[[], tuple[str, dict[str, Any]]]],
-    answer_of: Callable[[str], str],
-) -> tuple[str, dict[str, Any]]:
-    """Make the calls in order until the remaining ones cannot change the majority answer;
-    return the first reply with the winning answer (ties: the earliest) and the summed usage."""
-    votes: Counter[str] = Counter()
-    first_text: dict[str, str] = {}
-    usage: dict[str, Any] = {}
-    for k, call in enumerate(calls):
-        text, used = call()
-        usage = add_usage(usage, used)  # type: ignore[arg-type]
-        key = vote_key(answer_of(text))
-        votes[key] += 1
-        first_text.setdefault(key, text)
-        if is_decided(votes, len(calls) - k - 1):
-            break
-    return first_text[winner(votes)], usage
-
-
-VOTE_ORDER = ("one-stage", "scaffold", "paper")
-"""The ``vote`` scheme's candidates, in call order; a tie goes to the earliest."""
-
-
-def vote_over_schemes(
-    models: RoleModels,
-    ctx: Context,
-    question: str,
-    plan: list[str],
-    *,
-    context: str | None = None,
-    feedback_block: str = "",
-) -> tuple[str, dict[str, Any]]:
-    """The ``vote`` scheme: chain of thought without the plan, then with it as hints
-    (``scaffold``), then the paper's prompt only if those two disagree; majority answer,
-    ties to the plain chain of thought. Two solver calls when the first two agree, three
-    otherwise."""
-    calls = [
-        functools.partial(
-            sample_and_vote, models, ctx,
-            final_messages(question, [] if scheme == "one-stage" else plan, scheme=scheme,
-                           context=context, feedback_block=feedback_block),
-            run_name=f"solve[final][{scheme}]", answer_of=extract_answer,
-        )
-        for scheme in VOTE_ORDER
-    ]
-    return _majority(calls, extract_answer)
-
-
-def solve(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
-    """Answer one sub-question (``index < len(plan)``) or the question itself."""
+def solve_core(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels,
+               prompts: Prompts) -> Steps[Update]:
+    """Answer one sub-question (``index < len(plan)``) or the question itself
+    (:mod:`langgraph_decomp.solving`)."""
     ctx = run_context(runtime)
     plan, index = task["plan"], task["index"]
-    context_block = _context_block(task.get("context"))
-    previous_block = _previous_block(plan, task["steps"], task["depends_on"])
-    feedback = task.get("feedback")
     if index < len(plan):
-        step_feedback = (
-            prompts.STEP_FEEDBACK_BLOCK.format(rejected=task.get("rejected"), feedback=feedback)
-            if feedback
-            else ""
-        )
-        messages = [
-            SystemMessage(prompts.SOLVE_SYSTEM),
-            HumanMessage(
-                prompts.SOLVE_STEP_USER.format(
-                    context_block=context_block,
-                    question=task["question"],
-                    previous_block=previous_block,
-                    feedback_block=step_feedback,
-                    subquestion=plan[index],
-                )
-            ),
-        ]
-        text, usage = sample_and_vote(
-            models, ctx, messages, run_name=f"solve[{index + 1}]",
-            answer_of=lambda t: split_step_answer(t)[0],
-        )
-        answer, work = split_step_answer(text)
+        answer, work, usage = yield from answer_step(ctx, prompts, task)
         runtime.stream_writer(
             {"event": "answer", "index": index, "question": plan[index], "answer": answer}
         )
         step: StepResult = {"index": index, "answer": answer, "work": work}
         return {"steps": [step], "usage": usage}
-    feedback_block = (
-        prompts.FEEDBACK_BLOCK.format(rejected=task.get("rejected"), feedback=feedback)
-        if feedback
-        else ""
-    )
-    if plan and ctx.solve_scheme == "vote":
-        text, usage = vote_over_schemes(
-            models, ctx, task["question"], plan, context=task.get("context"),
-            feedback_block=feedback_block,
-        )
-    else:
-        messages = final_messages(
-            task["question"], plan, scheme=ctx.solve_scheme, context=task.get("context"),
-            previous_block=previous_block, feedback_block=feedback_block,
-        )
-        text, usage = sample_and_vote(
-            models, ctx, messages, run_name="solve[final]", answer_of=extract_answer
-        )
+    text, usage = yield from answer_question(ctx, prompts, task)
     runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
-    update: dict[str, Any] = {"draft": text.strip(), "usage": usage}
+    update: Update = {"draft": text.strip(), "usage": usage}
     if plan and ctx.solve_scheme == "guided":  # the reply's numbered lines answer the plan
         worked = numbered_answers(text, len(plan))
         update["steps"] = [StepResult(index=i, answer=line) for i, line in worked.items()]
     return update
 
 
-def parse_verdict(text: str) -> tuple[bool | None, str]:
-    """Read a verifier's reply: ``(True | False | None, feedback)``; ``None`` = no verdict.
-
-    A ``VERDICT: CORRECT|INCORRECT`` line decides; without one, only a reply that starts with
-    yes/correct or no/incorrect counts. Anything else ("The correct answer is 8") is no
-    verdict, so a rambling verifier cannot trigger repairs.
-    """
-    feedback = ""
-    if m := _FEEDBACK.search(text):
-        feedback = m.group(1).strip()
-    if m := _VERDICT.search(text):
-        return m.group(1).upper() in ("CORRECT", "RIGHT", "YES"), feedback or text.strip()
-    if m := _LEADING_VERDICT.match(text):
-        return m.group(1).lower() in ("correct", "right", "yes"), feedback or text.strip()
-    return None, feedback or text.strip()
-
-
-def verify_steps(state: State, ctx: Context, models: RoleModels) -> dict[str, Any]:
+def _verify_steps(state: State, ctx: Context, models: RoleModels,
+                  prompts: Prompts) -> Steps[Update]:
     """Check each sub-answer not yet checked (or just re-solved); reject into ``redo``.
 
     A step is re-solved at most ``ctx.max_repairs`` times; after that its answer stands.
@@ -482,17 +323,11 @@ def verify_steps(state: State, ctx: Context, models: RoleModels) -> dict[str, An
         if budget_spent(add_usage(state.get("usage"), usage), state.get("started_at"),
                         models, ctx):
             break
-        messages = [
-            SystemMessage(prompts.VERIFY_SYSTEM),
-            HumanMessage(prompts.VERIFY_STEP_USER.format(
-                context_block=_context_block(state.get("context")),
-                question=state["question"],
-                previous_block=_previous_block(plan, steps, list(range(i))),
-                subquestion=plan[i],
-                answer=step["answer"],
-            )),
-        ]
-        text, used = call_model("verifier", models, ctx, messages, run_name=f"verify[{i + 1}]")
+        messages = prompts.verify_step_messages(
+            state["question"], plan[i], step["answer"], context=state.get("context"),
+            previous_block=prompts.previous_text(plan, steps, list(range(i))),
+        )
+        text, used = yield from ask(ModelCall("verifier", ctx, messages, f"verify[{i + 1}]"))
         usage = add_usage(usage, used)  # type: ignore[arg-type]
         verdict, feedback = parse_verdict(text)
         checks[key] = checks.get(key, 0) + 1
@@ -506,7 +341,8 @@ def verify_steps(state: State, ctx: Context, models: RoleModels) -> dict[str, An
     return {"step_checks": checks, "redo": redo, "usage": usage}
 
 
-def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
+def verify_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
+                prompts: Prompts) -> Steps[Update]:
     """Gate after each wave of ``solve`` tasks; check the answer once there is one.
 
     A rejected answer goes back to ``solve`` with the verifier's feedback, at most
@@ -516,50 +352,45 @@ def verify(state: State, runtime: Runtime[Context], *, models: RoleModels) -> di
     draft = state.get("draft")
     ctx = run_context(runtime)
     if draft is None and ctx.verify_steps:
-        return verify_steps(state, ctx, models)
+        return (yield from _verify_steps(state, ctx, models, prompts))
     repairs = state.get("repairs") or 0
     checked = draft is not None and ctx.check_arithmetic and repairs < ctx.max_repairs
     if checked and (slips := arithmetic_slips(draft or "")):  # free, local: no model call
         runtime.stream_writer({"event": "verdict", "verified": False, "repair": True,
                                "source": "arithmetic", "slips": slips})
         return {"draft": None, "rejected": extract_answer(draft or ""), "repairs": repairs + 1,
-                "feedback": prompts.ARITHMETIC_FEEDBACK.format(slips="; ".join(slips))}
+                "feedback": prompts.arithmetic_feedback.format(slips="; ".join(slips))}
     if draft is None or not ctx.verify:
         return {}
     if stopped := budget_spent(state.get("usage"), state.get("started_at"), models, ctx):
         return {"stopped": f"{stopped}; answer not verified"}
     plan = state.get("plan") or []
-    messages = [
-        SystemMessage(prompts.VERIFY_SYSTEM),
-        HumanMessage(
-            prompts.VERIFY_USER.format(
-                context_block=_context_block(state.get("context")),
-                question=state["question"],
-                previous_block=_previous_block(
-                    plan, state.get("steps") or [], list(range(len(plan)))
-                ) if ctx.solve_scheme == "stepwise" else "",
-                work=draft,
-                answer=extract_answer(draft),
-            )
-        ),
-    ]
-    text, usage = call_model("verifier", models, ctx, messages, run_name="verify")
+    messages = prompts.verify_messages(
+        state["question"], draft, extract_answer(draft), context=state.get("context"),
+        previous_block=prompts.previous_text(plan, state.get("steps") or [],
+                                             list(range(len(plan))))
+        if ctx.solve_scheme == "stepwise" else "",
+    )
+    text, usage = yield from ask(ModelCall("verifier", ctx, messages, "verify"))
     verdict, feedback = parse_verdict(text)
     repair = verdict is False and repairs < ctx.max_repairs
     runtime.stream_writer({"event": "verdict", "verified": verdict, "repair": repair})
-    update: dict[str, Any] = {"verified": verdict, "usage": usage}
+    update: Update = {"verified": verdict, "usage": usage}
     if repair:
         update.update(draft=None, rejected=extract_answer(draft), feedback=feedback,
                       repairs=repairs + 1)
     return update
 
 
-def aggregate(state: State, runtime: Runtime[Context], *, models: RoleModels) -> dict[str, Any]:
-    """Write the final answer, its numeric form and the answered sub-questions.
+def aggregate_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
+                   prompts: Prompts) -> Steps[Update]:
+    """Write the final answer, its numeric form and the answered sub-questions (no model
+    call).
 
     Without an answer to the question the budget was spent: the best partial answer is the
     last rejected answer, else the last sub-answer, and ``stopped`` says which budget.
     """
+    yield from ()  # a core like the others, though it calls no model
     plan = state.get("plan") or []
     answered = {s["index"]: s["answer"] for s in state.get("steps") or []}
     draft = state.get("draft")
@@ -585,3 +416,21 @@ def aggregate(state: State, runtime: Runtime[Context], *, models: RoleModels) ->
         "context": "",
         "subquestions_given": None,
     }
+
+
+def _called_directly(core: Callable[..., Steps[Update]]) -> Callable[..., Update]:
+    """A node core as a plain sync function ``(state, runtime, *, models, prompts)``, for
+    code that calls a node directly (the graph itself uses :func:`node`)."""
+    def run(state: Any, runtime: Runtime[Context], *, models: RoleModels,
+            prompts: Prompts = DEFAULT_PROMPTS) -> Update:
+        return drive(core(state, runtime, models=models, prompts=prompts), models)
+
+    run.__name__ = run.__qualname__ = core.__name__.removesuffix("_core")
+    run.__doc__ = f"The ``{run.__name__}`` node called directly (sync): :func:`{core.__name__}`."
+    return run
+
+
+decompose = _called_directly(decompose_core)
+solve = _called_directly(solve_core)
+verify = _called_directly(verify_core)
+aggregate = _called_directly(aggregate_core)

@@ -1,23 +1,28 @@
-"""Turn a decomposer's free text into a list of sub-questions, robustly.
+"""Read models' free text robustly: a decomposer's plan, a verifier's verdict.
 
 Small models write plans in many shapes: numbered lines (``1.``, ``2)``, ``Step 3:``),
 bullets, ``Sub-question 1:`` labels, JSON lists or objects, or just question lines. Anything
 that yields no sub-question is reported as ``empty``, ``no_decomposition`` or ``unparsable``
-so the graph can fall back to answering the question directly.
+so the graph can fall back to answering the question directly. A verifier's reply is read
+by :func:`parse_verdict`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from langgraph_decomp.prompts import NO_DECOMPOSITION
+from langgraph_decomp.context import Dependencies
+from langgraph_decomp.prompts import NO_DECOMPOSITION, numbered
 
-Dependencies = Literal["sequential", "inferred", "independent"]
+__all__ = [
+    "Dependencies", "Plan", "PlanStatus", "numbered", "parse_plan", "parse_verdict",
+    "plan_dependencies", "plan_stop",
+]
+
 _REFERENCE = re.compile(
     r"(?:\#\s*|\b(?:sub[-\s]?questions?|steps?|questions?|answers?(?:\s+(?:to|of))?|q)"
     r"\s*\#?\s*)(\d{1,2})\b",
@@ -93,12 +98,6 @@ def _from_lines(text: str) -> list[str]:
     return [m.group("text") for line in text.splitlines() if (m := _QUESTION_LINE.match(line))]
 
 
-def numbered(items: Sequence[str]) -> str:
-    """Items as the numbered lines ``1. ...``, ``2. ...`` that plans are written in (and that
-    :func:`parse_plan` reads back)."""
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
-
-
 def plan_stop(max_subquestions: int) -> list[str]:
     """Stop strings that end a numbered plan where item ``max_subquestions + 1`` would start
     (:func:`parse_plan` would not read it), so a looping local model stops early."""
@@ -152,3 +151,25 @@ def plan_dependencies(subquestions: list[str], mode: Dependencies) -> list[list[
         sorted({int(n) - 1 for n in _REFERENCE.findall(q) if 0 < int(n) <= i})
         for i, q in enumerate(subquestions)
     ]
+
+
+_VERDICT = re.compile(r"VERDICT\W*(INCORRECT|CORRECT|WRONG|RIGHT|YES|NO)\b", re.IGNORECASE)
+_LEADING_VERDICT = re.compile(r"^\W*(incorrect|correct|wrong|right|yes|no)\b", re.IGNORECASE)
+_FEEDBACK = re.compile(r"FEEDBACK\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def parse_verdict(text: str) -> tuple[bool | None, str]:
+    """Read a verifier's reply: ``(True | False | None, feedback)``; ``None`` = no verdict.
+
+    A ``VERDICT: CORRECT|INCORRECT`` line decides; without one, only a reply that starts with
+    yes/correct or no/incorrect counts. Anything else ("The correct answer is 8") is no
+    verdict, so a rambling verifier cannot trigger repairs.
+    """
+    feedback = ""
+    if m := _FEEDBACK.search(text):
+        feedback = m.group(1).strip()
+    if m := _VERDICT.search(text):
+        return m.group(1).upper() in ("CORRECT", "RIGHT", "YES"), feedback or text.strip()
+    if m := _LEADING_VERDICT.match(text):
+        return m.group(1).lower() in ("correct", "right", "yes"), feedback or text.strip()
+    return None, feedback or text.strip()

@@ -6,9 +6,23 @@ let the model answer "No decomposition" when the question is simple.
 
 Placeholders are filled with ``str.format``; user text is passed as values, never as format
 strings.
+
+The module's constants are the defaults of :class:`Prompts`, the one object that holds every
+template and builds every message list the graph sends; pass your own to
+``build_graph(prompts=...)`` (and to ``distill``, so a student is served the prompt it was
+trained on) to change the words without monkeypatching.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ConfigDict
 
 NO_DECOMPOSITION = "No decomposition"
 
@@ -157,3 +171,215 @@ TEACHER_SOLUTION_SHOTS = (
 )
 """Worked examples for :data:`TEACHER_SOLUTION_SYSTEM`, written by hand for two GSM8K
 *train* questions: (problem, solution steps, sub-questions)."""
+
+
+def numbered(items: Sequence[str]) -> str:
+    """Items as the numbered lines ``1. ...``, ``2. ...`` that plans are written in (and that
+    :func:`langgraph_decomp.parsing.parse_plan` reads back)."""
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+
+
+class Prompts(BaseModel):
+    """Every template the graph and the distillation pipeline use, and the message lists
+    built from them.
+
+    The defaults are this module's constants. Change any of them with
+    ``Prompts(guided_system="...")`` or ``DEFAULT_PROMPTS.model_copy(update={...})`` and pass
+    the object to :func:`langgraph_decomp.build_graph` (``prompts=``) and to ``distill``;
+    :attr:`label` (``name@hash``) names the exact words, and is written into a distilled
+    student's model card. Templates are filled with ``str.format``: keep their placeholders.
+
+    Example:
+        >>> from langgraph_decomp import Prompts, build_graph
+        >>> terse = Prompts(name="terse", guided_system="Answer each sub-question in one "
+        ...                 "line, then 'Final answer: <answer>'.")
+        >>> graph = build_graph(prompts=terse)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "default"
+    """A short name for this set of prompts (shown with its hash in :attr:`label`)."""
+    decompose_system: str = DECOMPOSE_SYSTEM
+    decompose_user: str = DECOMPOSE_USER
+    context_block: str = CONTEXT_BLOCK
+    solve_system: str = SOLVE_SYSTEM
+    solve_step_user: str = SOLVE_STEP_USER
+    previous_block: str = PREVIOUS_BLOCK
+    final_system: str = FINAL_SYSTEM
+    final_user: str = FINAL_USER
+    scaffold_block: str = SCAFFOLD_BLOCK
+    paper_system: str = PAPER_SYSTEM
+    paper_user: str = PAPER_USER
+    guided_system: str = GUIDED_SYSTEM
+    guided_user: str = GUIDED_USER
+    feedback_block: str = FEEDBACK_BLOCK
+    step_feedback_block: str = STEP_FEEDBACK_BLOCK
+    verify_system: str = VERIFY_SYSTEM
+    verify_user: str = VERIFY_USER
+    verify_step_user: str = VERIFY_STEP_USER
+    arithmetic_feedback: str = ARITHMETIC_FEEDBACK
+    teacher_solution_system: str = TEACHER_SOLUTION_SYSTEM
+    teacher_solution_user: str = TEACHER_SOLUTION_USER
+    teacher_solution_shots: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+        TEACHER_SOLUTION_SHOTS
+    )
+
+    # --- identity --------------------------------------------------------------------------
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the templates (not the name): equal words, equal digest."""
+        words = self.model_dump(exclude={"name"}, mode="json")
+        return hashlib.sha256(json.dumps(words, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def label(self) -> str:
+        """``name@<first 12 hex digits of digest>``, e.g. ``default@3f2a...``."""
+        return f"{self.name}@{self.digest[:12]}"
+
+    # --- files -----------------------------------------------------------------------------
+
+    FILE_NAME: ClassVar[str] = "prompts.json"
+    """What ``distill`` writes beside a student: the prompts it was trained with."""
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write these prompts as JSON (``Prompts.from_file`` reads them back)."""
+        path = Path(path)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Prompts:
+        """Prompts from a JSON file, or from a student directory's ``prompts.json``:
+        serve a distilled decomposer with ``build_graph(prompts=Prompts.from_file(dir))``."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / cls.FILE_NAME
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def context_text(self, context: str | None) -> str:
+        """The supporting text block, or ``""`` without one."""
+        return self.context_block.format(context=context) if context else ""
+
+    def previous_text(self, plan: Sequence[str], steps: Sequence[Mapping[str, Any]],
+                      needed: Sequence[int]) -> str:
+        """The answers of the ``needed`` plan steps found so far (their work when kept)."""
+        answered = {s["index"]: s for s in steps}
+        lines = [
+            f"{i + 1}. {plan[i]}\n   {answered[i].get('work') or answered[i]['answer']}"
+            for i in needed
+            if i in answered and i < len(plan)
+        ]
+        return self.previous_block.format(previous="\n".join(lines)) if lines else ""
+
+    def feedback_text(self, rejected: str | None, feedback: str | None, *,
+                      step: bool = False) -> str:
+        """A rejected answer and the reviewer's feedback, or ``""`` without feedback."""
+        if not feedback:
+            return ""
+        template = self.step_feedback_block if step else self.feedback_block
+        return template.format(rejected=rejected, feedback=feedback)
+
+    # --- message lists ---------------------------------------------------------------------
+
+    def decompose_messages(self, question: str, context: str | None = None, *,
+                           max_subquestions: int = 5) -> list[BaseMessage]:
+        """The decomposer's prompt (also what a distilled student is trained on)."""
+        return [
+            SystemMessage(self.decompose_system.format(max_subquestions=max_subquestions)),
+            HumanMessage(self.decompose_user.format(context_block=self.context_text(context),
+                                                    question=question)),
+        ]
+
+    def step_messages(self, question: str, subquestion: str, *, context: str | None = None,
+                      previous_block: str = "", feedback_block: str = "") -> list[BaseMessage]:
+        """The solver's prompt for one sub-question (``stepwise``)."""
+        return [
+            SystemMessage(self.solve_system),
+            HumanMessage(self.solve_step_user.format(
+                context_block=self.context_text(context), question=question,
+                previous_block=previous_block, feedback_block=feedback_block,
+                subquestion=subquestion,
+            )),
+        ]
+
+    def final_messages(self, question: str, plan: Sequence[str], *, scheme: str,
+                       context: str | None = None, previous_block: str = "",
+                       feedback_block: str = "") -> list[BaseMessage]:
+        """The solver's prompt for the question itself under a ``Context.solve_scheme``.
+
+        Without a plan every scheme asks the same thing: chain of thought on the question
+        (one-stage). ``scaffold`` adds the plan as hints to that same prompt; ``paper`` asks
+        for the sub-questions' answers in order, then the question's; ``guided`` one line per
+        sub-question; ``stepwise`` shows the answers already found (``previous_block``).
+        """
+        hints = numbered(plan)
+        context_block = self.context_text(context)
+        if plan and scheme in ("paper", "guided"):
+            system, user = ((self.paper_system, self.paper_user) if scheme == "paper"
+                            else (self.guided_system, self.guided_user))
+            return [
+                SystemMessage(system),
+                HumanMessage(user.format(context_block=context_block, question=question,
+                                         hints=hints, feedback_block=feedback_block)),
+            ]
+        if plan and scheme == "scaffold":
+            previous_block = self.scaffold_block.format(hints=hints)
+        return [
+            SystemMessage(self.final_system),
+            HumanMessage(self.final_user.format(
+                context_block=context_block, question=question, previous_block=previous_block,
+                feedback_block=feedback_block,
+            )),
+        ]
+
+    def verify_messages(self, question: str, work: str, answer: str, *,
+                        context: str | None = None,
+                        previous_block: str = "") -> list[BaseMessage]:
+        """The verifier's prompt for the answer (it sees the solver's whole reply)."""
+        return [
+            SystemMessage(self.verify_system),
+            HumanMessage(self.verify_user.format(
+                context_block=self.context_text(context), question=question,
+                previous_block=previous_block, work=work, answer=answer,
+            )),
+        ]
+
+    def verify_step_messages(self, question: str, subquestion: str, answer: str, *,
+                             context: str | None = None,
+                             previous_block: str = "") -> list[BaseMessage]:
+        """The verifier's prompt for one sub-answer (``Context.verify_steps``)."""
+        return [
+            SystemMessage(self.verify_system),
+            HumanMessage(self.verify_step_user.format(
+                context_block=self.context_text(context), question=question,
+                previous_block=previous_block, subquestion=subquestion, answer=answer,
+            )),
+        ]
+
+    def solution_messages(self, question: str, solution: str) -> list[BaseMessage]:
+        """A distillation teacher's prompt that turns a gold solution (one step per line)
+        into sub-questions, with :attr:`teacher_solution_shots` as worked examples."""
+        def user(q: str, steps: Sequence[str]) -> HumanMessage:
+            return HumanMessage(self.teacher_solution_user.format(question=q,
+                                                                  steps=numbered(steps)))
+
+        turns: list[BaseMessage] = [SystemMessage(self.teacher_solution_system)]
+        for shot_question, shot_steps, shot_plan in self.teacher_solution_shots:
+            turns += [user(shot_question, shot_steps), AIMessage(numbered(shot_plan))]
+        steps = [line.strip() for line in solution.splitlines() if line.strip()]
+        return [*turns, user(question, steps)]
+
+
+DEFAULT_PROMPTS = Prompts()
+"""The prompts the graph uses unless given others."""
+
+
+def decompose_messages(question: str, context: str | None = None, *,
+                       max_subquestions: int = 5,
+                       prompts: Prompts = DEFAULT_PROMPTS) -> list[BaseMessage]:
+    """The decomposer's prompt: :meth:`Prompts.decompose_messages` of ``prompts``."""
+    return prompts.decompose_messages(question, context, max_subquestions=max_subquestions)

@@ -35,14 +35,17 @@ class FakeOpenAIServer:
     """Answers chat completions with ``reply`` and records each request's body and headers.
 
     ``faults`` scripts misbehaviour: the n-th request gets the n-th fault of the list (see
-    :data:`FAULTS`); once they run out, it answers.
+    :data:`FAULTS`); once they run out, it answers. ``latency_s`` delays every answer (a
+    hosted API's think time); ``max_in_flight`` is the most requests it held at once.
     """
 
     def __init__(self, reply: str = "Answer: 42", prompt_tokens: int = 11,
                  completion_tokens: int = 3, *, faults: tuple[str, ...] = (),
                  slow_s: float = 3.0, trickle_s: float = 0.3,
-                 trickle_total_s: float = 10.0) -> None:
+                 trickle_total_s: float = 10.0, latency_s: float = 0.0) -> None:
         self.reply = reply
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.faults = list(faults)
@@ -59,8 +62,16 @@ class FakeOpenAIServer:
                     outer.requests.append(body)
                     outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                     fault = outer.faults.pop(0) if outer.faults else None
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self._answer(body, fault)  # (unless the client gave up)
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    if latency_s:
+                        time.sleep(latency_s)
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self._answer(body, fault)  # (unless the client gave up)
+                finally:
+                    with lock:
+                        outer.in_flight -= 1
 
             def _answer(self, body: dict[str, Any], fault: str | None) -> None:
                 if fault in ("500", "429"):
@@ -169,7 +180,10 @@ class FakeOpenAIServer:
                     time.sleep(trickle_s)
                 self.wfile.flush()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many clients connect at once
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

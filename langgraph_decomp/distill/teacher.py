@@ -16,33 +16,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from langgraph_decomp import prompts
 from langgraph_decomp.context import Context
 from langgraph_decomp.data import Example
 from langgraph_decomp.models import ModelLike, RoleModels, call_model, model_label
-from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import numbered, parse_plan
 from langgraph_decomp.progress import progress_bar
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts
 
 DATASET_TEACHER = "dataset"
 TeacherPrompt = Literal["question", "solution"]
 
 
-def solution_messages(question: str, solution: str) -> list[BaseMessage]:
+def solution_messages(question: str, solution: str, *,
+                      prompts: Prompts = DEFAULT_PROMPTS) -> list[BaseMessage]:
     """The ``prompt="solution"`` teacher's prompt: the problem, its solution steps (one per
-    line) and two hand-written worked examples."""
-    def user(q: str, steps: Sequence[str]) -> HumanMessage:
-        text = prompts.TEACHER_SOLUTION_USER.format(question=q, steps=numbered(steps))
-        return HumanMessage(text)
-
-    turns: list[BaseMessage] = [SystemMessage(prompts.TEACHER_SOLUTION_SYSTEM)]
-    for shot_question, shot_steps, shot_plan in prompts.TEACHER_SOLUTION_SHOTS:
-        turns += [user(shot_question, shot_steps), AIMessage(numbered(shot_plan))]
-    steps = [line.strip() for line in solution.splitlines() if line.strip()]
-    return [*turns, user(question, steps)]
+    line) and two hand-written worked examples (:meth:`Prompts.solution_messages`)."""
+    return prompts.solution_messages(question, solution)
 
 
 class TeacherPlan(BaseModel):
@@ -80,6 +72,7 @@ def teacher_plans(
     context: dict[str, Any] | None = None,
     prompt: TeacherPrompt = "question",
     show_progress: bool = True,
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> list[TeacherPlan]:
     """Plans for ``examples`` from ``teacher`` (a model, or ``"dataset"``), cached per id.
 
@@ -90,6 +83,7 @@ def teacher_plans(
         context: Extra :class:`Context` values for the teacher call (``base_url``, ...).
         prompt: ``"question"`` (the graph's decomposition prompt) or ``"solution"`` (turn
             each gold solution step into its sub-question; examples need a ``solution``).
+        prompts: The words of both teacher prompts (the graph's, by default).
     """
     if prompt == "solution" and teacher != DATASET_TEACHER:
         unsolved = [e.id for e in examples if not e.solution]
@@ -114,10 +108,10 @@ def teacher_plans(
                 raw = numbered(example.subquestions or [])
             else:
                 messages = (
-                    solution_messages(example.question, example.solution or "")
+                    prompts.solution_messages(example.question, example.solution or "")
                     if prompt == "solution"
-                    else decompose_messages(example.question, example.context,
-                                            max_subquestions=max_subquestions)
+                    else prompts.decompose_messages(example.question, example.context,
+                                                    max_subquestions=max_subquestions)
                 )
                 raw, _ = call_model("decomposer", models, ctx, messages, run_name="teacher")
             # Parse without the cap: plans over the limit are the filter's to drop, visibly.

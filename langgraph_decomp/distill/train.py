@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from langgraph_decomp.distill.teacher import TeacherPlan
 from langgraph_decomp.errors import ModelConfigError
 from langgraph_decomp.models import chat_dicts
-from langgraph_decomp.nodes import decompose_messages
 from langgraph_decomp.parsing import numbered
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts
 
 
 class TrainConfig(BaseModel):
@@ -47,11 +47,13 @@ def plan_text(subquestions: Sequence[str]) -> str:
     return numbered(subquestions)
 
 
-def sft_rows(plans: Sequence[TeacherPlan], max_subquestions: int = 5) -> list[dict[str, Any]]:
-    """Conversational prompt/completion rows with the graph's own decomposition prompt."""
+def sft_rows(plans: Sequence[TeacherPlan], max_subquestions: int = 5, *,
+             prompts: Prompts = DEFAULT_PROMPTS) -> list[dict[str, Any]]:
+    """Conversational prompt/completion rows with the graph's decomposition prompt (that of
+    ``prompts``: the student is then served with the same)."""
     rows = []
     for plan in plans:
-        prompt = decompose_messages(plan.question, max_subquestions=max_subquestions)
+        prompt = prompts.decompose_messages(plan.question, max_subquestions=max_subquestions)
         rows.append({
             "prompt": chat_dicts(prompt),
             "completion": [{"role": "assistant", "content": plan_text(plan.subquestions)}],
@@ -88,12 +90,16 @@ def finetune(
     config: TrainConfig | None = None,
     card: dict[str, Any] | None = None,
     save_adapter: bool = False,
+    prompts: Prompts = DEFAULT_PROMPTS,
 ) -> Path:
     """Fine-tune ``student`` on ``plans`` and save a merged HF model directory.
 
     Returns ``out_dir``; load it back with ``decomposer="hf:<out_dir>"``. With LoRA and
     ``save_adapter``, the unmerged PEFT adapter is also saved to ``out_dir/adapter`` (for
-    :func:`langgraph_decomp.distill.export.export_lora_gguf`).
+    :func:`langgraph_decomp.distill.export.export_lora_gguf`). The student learns the
+    decomposition prompt of ``prompts``; they are saved as ``out_dir/prompts.json`` and named
+    (``name@hash``) in the model card, so it is served with the prompt it was trained on:
+    ``build_graph(decomposer="hf:<out_dir>", prompts=Prompts.from_file(out_dir))``.
     """
     import dataclasses
     import tempfile
@@ -150,7 +156,8 @@ def finetune(
         trainer = SFTTrainer(
             model=model,
             args=args,
-            train_dataset=Dataset.from_list(sft_rows(plans, config.max_subquestions)),
+            train_dataset=Dataset.from_list(sft_rows(plans, config.max_subquestions,
+                                                     prompts=prompts)),
             processing_class=tokenizer,
             peft_config=peft_config,
         )
@@ -163,10 +170,12 @@ def finetune(
         trained = trained.merge_and_unload()
     trained.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
+    prompts.to_file(out_dir / Prompts.FILE_NAME)
     history = [h for h in trainer.state.log_history if "loss" in h]
     write_card(out_dir, {
         **(card or {}),
         "student": student,
+        "prompts": prompts.label,
         "train": {**config.model_dump(), "examples": len(plans),
                   "train_loss": result.training_loss,
                   "first_logged_loss": history[0]["loss"] if history else None,
@@ -181,9 +190,10 @@ def write_card(out_dir: Path, info: dict[str, Any]) -> Path:
     lines = [
         "---", "library_name: transformers", "tags: [langgraph-decomp, decomposition]", "---",
         "# Distilled decomposer (langgraph-decomp)", "",
-        "Writes numbered sub-questions for a question, in the prompt format of "
-        "`langgraph_decomp.nodes.decompose_messages`. Load it with "
-        f"`build_graph(decomposer=\"hf:{out_dir}\")`.", "",
+        "Writes numbered sub-questions for a question, in the decomposition prompt of "
+        f"`Prompts` {info.get('prompts', DEFAULT_PROMPTS.label)} (`prompts.json` here). "
+        f"Load it with `build_graph(decomposer=\"hf:{out_dir}\", "
+        f"prompts=Prompts.from_file(\"{out_dir}\"))`.", "",
         "```json", json.dumps(info, indent=2, default=str), "```", "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")

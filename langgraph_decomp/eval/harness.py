@@ -11,12 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
+from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, resolve_context
 from langgraph_decomp.data import Example
 from langgraph_decomp.eval.checking import SpanRule, score
 from langgraph_decomp.eval.strategies import Strategy
 from langgraph_decomp.models import is_local
 from langgraph_decomp.progress import progress_bar
+from langgraph_decomp.state import ROLES
 
 RESULTS_FILE = "results.jsonl"
 
@@ -76,6 +77,26 @@ def hosted_roles(context: dict[str, Any]) -> list[str]:
     return [role for role, spec in role_models(context).items() if not is_local(spec)]
 
 
+def run_roles(graph: Any, context: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """``(model of each role, hosted roles)`` of a run of ``graph`` with ``context``.
+
+    Read from the graph's own models (``build_graph``'s defaults, which need not be the
+    library's) and the run's context; a role on a model string is hosted when the string is
+    not local (:func:`~langgraph_decomp.models.is_local`). A role on a ready chat model
+    object has no model string to price it by: it is read as before, from the context's
+    strings and the library's defaults (:func:`role_models`), as is every role of a graph
+    that is not a ``build_graph`` graph.
+    """
+    by_context = role_models(context)
+    models = getattr(graph, "decomp_models", None)
+    ctx = resolve_context(context, {}) if models is not None else None
+    labels: dict[str, str] = {}
+    for role in ROLES:
+        choice = models.pick(role, ctx) if models is not None and ctx is not None else None
+        labels[role] = choice if isinstance(choice, str) else by_context[role]
+    return labels, [role for role, spec in labels.items() if not is_local(spec)]
+
+
 def load_records(path: Path) -> list[Record]:
     """Records already in a results file (unreadable lines are skipped)."""
     if not path.is_file():
@@ -123,9 +144,10 @@ async def run_eval(
             inputs["context"] = example.context
         if strategy.oracle_plan:
             inputs["subquestions_given"] = example.subquestions or []
+        labels, hosted = run_roles(graph, context)
         record = Record(
             id=example.id, strategy=strategy.name, question=example.question, gold=example.gold,
-            hosted_roles=hosted_roles(context), models=role_models(context),
+            hosted_roles=hosted, models=labels,
         )
         async with semaphore:
             start = time.perf_counter()

@@ -3,6 +3,7 @@ real langchain-openai / openai / httpx stack, a sentinel key grepped for everywh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -56,8 +57,19 @@ def graph_for(**kwargs: Any):
                        **kwargs)
 
 
-def run(graph, config: dict[str, Any], context: dict[str, Any], *, stream: bool) -> list[Any]:
-    """Run the graph; return every stream event (``stream``) or the output."""
+def run(graph, config: dict[str, Any], context: dict[str, Any], *, stream: bool,
+        awaited: bool = False) -> list[Any]:
+    """Run the graph; return every stream event (``stream``) or the output. ``awaited``: with
+    ``astream`` / ``ainvoke`` (the nodes await the provider's async client)."""
+    if awaited:
+        async def collect() -> list[Any]:
+            if stream:
+                return [e async for e in graph.astream(
+                    {"question": QUESTION}, config, context=context,
+                    stream_mode=["debug", "messages", "updates", "custom", "values"])]
+            return [await graph.ainvoke({"question": QUESTION}, config, context=context)]
+
+        return asyncio.run(collect())
     if stream:
         return list(graph.stream({"question": QUESTION}, config, context=context,
                                  stream_mode=["debug", "messages", "updates", "custom",
@@ -67,7 +79,8 @@ def run(graph, config: dict[str, Any], context: dict[str, Any], *, stream: bool)
 
 @pytest.mark.parametrize("fault", ["500", "401-echo"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_a_failed_call_leaves_the_key_nowhere(fault, stream, caplog):
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
+def test_a_failed_call_leaves_the_key_nowhere(fault, stream, awaited, caplog):
     caplog.set_level(logging.DEBUG)
     recorder, saver, events = Recorder(), InMemorySaver(), []
     config = {"configurable": {"thread_id": "t"}, "callbacks": [recorder]}
@@ -78,9 +91,18 @@ def test_a_failed_call_leaves_the_key_nowhere(fault, stream, caplog):
         graph = graph_for(checkpointer=saver)
         context = {"base_url": server.base_url, "api_key": SENTINEL, "max_retries": 0,
                    "verify": False}
-        if stream:
+        modes = ["debug", "messages", "updates", "values"]
+        if awaited:  # the nodes await the provider's async client (GuardedChat._agenerate)
+            async def collect() -> None:
+                async for event in graph.astream({"question": QUESTION}, config,
+                                                 context=context,
+                                                 stream_mode=modes if stream else "values"):
+                    events.append(event)
+
+            asyncio.run(collect())
+        elif stream:
             for event in graph.stream({"question": QUESTION}, config, context=context,
-                                      stream_mode=["debug", "messages", "updates", "values"]):
+                                      stream_mode=modes):
                 events.append(event)
         else:
             graph.invoke({"question": QUESTION}, config, context=context)
@@ -165,14 +187,15 @@ def test_the_openai_key_never_goes_to_another_providers_endpoint(monkeypatch):
 # --- Deadlines -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_request_timeout_bounds_the_whole_call_against_a_trickling_server(stream):
+def test_request_timeout_bounds_the_whole_call_against_a_trickling_server(stream, awaited):
     with FakeOpenAIServer("Final answer: 6", faults=("trickle",) * 3, trickle_s=0.2,
                           trickle_total_s=10) as server:
         start = time.monotonic()
         with pytest.raises(ModelCallError, match=r"timed out: request_timeout=0.5 s"):
             run(graph_for(), {}, {"base_url": server.base_url, "request_timeout": 0.5,
-                                  "verify": False}, stream=stream)
+                                  "verify": False}, stream=stream, awaited=awaited)
         assert time.monotonic() - start < 3  # the server would take 10 s
         # The abandoned call stops too (at the next byte), and no retry starts.
         for _ in range(20):
@@ -183,13 +206,15 @@ def test_request_timeout_bounds_the_whole_call_against_a_trickling_server(stream
         assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("stream", [False, True])
-def test_deadline_s_cuts_a_hosted_call_in_flight(stream):
+def test_deadline_s_cuts_a_hosted_call_in_flight(stream, awaited):
     with FakeOpenAIServer("Final answer: 6", faults=("trickle",), trickle_total_s=10) as server:
         start = time.monotonic()
         with pytest.raises(ModelCallError, match=r"timed out: the run's deadline_s=1 s"):
             run(graph_for(), {}, {"base_url": server.base_url, "request_timeout": 60,
-                                  "deadline_s": 1, "verify": False}, stream=stream)
+                                  "deadline_s": 1, "verify": False}, stream=stream,
+                awaited=awaited)
         assert time.monotonic() - start < 4
 
 
@@ -201,13 +226,14 @@ def test_a_retry_after_longer_than_the_client_waits_fails_at_once_saying_so():
         assert time.monotonic() - start < 5
 
 
-def test_a_retry_after_longer_than_the_time_left_fails_at_once_saying_so():
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
+def test_a_retry_after_longer_than_the_time_left_fails_at_once_saying_so(awaited):
     with FakeOpenAIServer(faults=("retry-after:5",)) as server:
         start = time.monotonic()
         with pytest.raises(ModelCallError, match=r"retry after 5 s, more than the .* left of "
                                                  r"request_timeout=2 s"):
             run(graph_for(), {}, {"base_url": server.base_url, "request_timeout": 2,
-                                  "verify": False}, stream=False)
+                                  "verify": False}, stream=False, awaited=awaited)
         assert time.monotonic() - start < 2
 
 
@@ -231,22 +257,24 @@ def test_a_short_retry_after_is_honoured_with_max_retries():
         ("length", False, "token cap.*'length'.*solver_max_tokens"),
     ],
 )
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 def test_an_unfinished_reply_is_a_typed_error_when_invoked_and_when_streamed(fault, stream,
-                                                                             match):
+                                                                             match, awaited):
     with (
         FakeOpenAIServer("Let me think step by step and", faults=(fault,)) as server,
         pytest.raises(ModelCallError, match=match) as info,
     ):
         run(graph_for(), {}, {"base_url": server.base_url, "max_retries": 0, "verify": False},
-            stream=stream)
+            stream=stream, awaited=awaited)
     assert info.value.role == "solver"
     assert server.requests[0].get("stream", False) is stream
 
 
-def test_a_finished_stream_is_accepted_with_its_usage():
+@pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
+def test_a_finished_stream_is_accepted_with_its_usage(awaited):
     with FakeOpenAIServer("Final answer: 6") as server:
         events = run(graph_for(), {}, {"base_url": server.base_url, "verify": False},
-                     stream=True)
+                     stream=True, awaited=awaited)
     out = [chunk for mode, chunk in events if mode == "values"][-1]
     assert out["answer"] == "6"
     assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1}

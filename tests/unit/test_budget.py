@@ -1,5 +1,7 @@
 """Per-run budget: the run stops between calls with its best partial answer and says why."""
 
+from typing import ClassVar
+
 import pytest
 
 from langgraph_decomp import InvalidInputError, build_graph
@@ -77,3 +79,14 @@ def test_local_roles_do_not_count_as_hosted_tokens():
 def test_budgets_must_be_positive(knob):
     with pytest.raises(InvalidInputError, match=knob):
         graph(ScriptedChat.of()).invoke({"question": QUESTION}, context={knob: 0})
+
+
+def test_a_ready_local_model_object_is_not_counted_as_hosted():
+    class InProcess(ScriptedChat):
+        runs_in_process: ClassVar[bool] = True  # as LlamaCppChat and LocalChatModel say
+
+    usage = {"solver": {"input_tokens": 40, "output_tokens": 10, "calls": 1}}
+    ctx = Context()
+    assert hosted_tokens(usage, RoleModels(solver=InProcess.of()), ctx) == 0
+    assert hosted_tokens(usage, RoleModels(solver=ScriptedChat.of()), ctx) == 50
+    assert RoleModels(solver=InProcess.of()).hosted("solver", ctx) is False

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from langgraph_decomp import Context, InvalidInputError, build_graph
-from langgraph_decomp.context import CONTEXT_FIELDS, resolve_context
+from langgraph_decomp import DEFAULT_PROMPTS, Context, InvalidInputError, build_graph
+from langgraph_decomp.context import CONTEXT_FIELDS, SOLVE_SCHEMES, resolve_context
 from tests.fakes import ScriptedChat
 
 
@@ -183,3 +183,43 @@ def test_context_dict_set_to_the_default_beats_configurable_in_a_run():
 def test_values_checked_after_merging_context_and_configurable():
     with pytest.raises(InvalidInputError, match="min_subquestions"):
         resolve_context(Context(min_subquestions=4), {"max_subquestions": 3})
+
+
+def test_a_pydantic_validated_context_keeps_its_defaults_over_configurable():
+    # A server or a parent's pydantic model validates a run's context with pydantic, which
+    # builds the dataclass without calling it with keywords: the fields it was given must
+    # still win over configurable, also when they hold the default value.
+    from pydantic import TypeAdapter
+
+    ctx = TypeAdapter(Context).validate_python({"verify": False, "max_repairs": 1})
+    merged = resolve_context(ctx, {"verify": True, "max_repairs": 3, "n_samples": 3})
+    assert (merged.verify, merged.max_repairs) == (False, 1)
+    assert merged.n_samples == 3  # not set by the context: configurable's
+
+
+def test_a_context_without_its_given_fields_counts_every_field_as_given():
+    ctx = Context(verify=False, solve_scheme="guided")
+    del ctx.__dict__["_given"]  # as unpickled from a version that did not keep it
+    merged = resolve_context(ctx, {"verify": True, "solve_scheme": "paper"})
+    assert (merged.verify, merged.solve_scheme) == (False, "guided")
+
+
+@pytest.mark.parametrize("run", ["invoke", "ainvoke"])
+async def test_context_set_to_the_default_beats_configurable_in_a_run(run):
+    verifier = ScriptedChat.of("VERDICT: CORRECT")
+    solver = ScriptedChat.of("1. 8\n2. 6\nFinal answer: 6")
+    graph = build_graph(decomposer=ScriptedChat.of("1. How many?\n2. How many left?"),
+                        solver=solver, verifier=verifier)
+    config = {"configurable": {"verify": True, "solve_scheme": "paper"}}
+    context = {"verify": False, "solve_scheme": "guided"}
+    inputs = {"question": "What is 2 + 2?"}
+    out = (graph.invoke(inputs, config, context=context) if run == "invoke"
+           else await graph.ainvoke(inputs, config, context=context))
+    assert out["verified"] is None and verifier.prompts == []
+    assert solver.prompts[0][0].content == DEFAULT_PROMPTS.guided_system
+
+
+def test_context_json_schema_still_lists_the_fields_and_scheme_choices():
+    schema = build_graph().get_context_jsonschema()
+    assert set(schema["properties"]) >= {"solver", "verify", "solve_scheme"}
+    assert sorted(schema["properties"]["solve_scheme"]["enum"]) == sorted(SOLVE_SCHEMES)

@@ -380,3 +380,32 @@ def test_p_values_read_the_same_side_of_005_as_they_are():
 
     assert [_p(x) for x in (0.021484375, 0.0496, 1.0, 0.0004)] == [
         "= 0.021", "= 0.0496", "= 1", "< 0.001"]
+
+
+def test_eval_reads_each_roles_model_from_the_graphs_defaults_and_the_run():
+    from langgraph_decomp.eval.harness import run_roles
+
+    graph = build_graph(decomposer="local:smollm2", solver="openai:gpt-4o-mini")
+    assert run_roles(graph, {}) == (
+        {"decomposer": "local:smollm2", "solver": "openai:gpt-4o-mini",
+         "verifier": "openai:gpt-4o-mini"}, ["solver", "verifier"])
+    # The run's context still wins over the graph's defaults.
+    labels, hosted = run_roles(graph, {"solver": "hf:./m", "decomposer": "openai:t"})
+    assert labels["solver"] == "hf:./m" and hosted == ["decomposer"]
+
+
+def test_eval_cli_runs_the_graph_with_the_given_prompts(tmp_path, monkeypatch):
+    import langgraph_decomp.eval as eval_pkg
+    from langgraph_decomp import Prompts
+
+    custom = Prompts(name="cli", guided_system="ONE LINE EACH.")
+    path = custom.to_file(tmp_path / "prompts.json")
+    seen = {}
+
+    async def capture(*args, graph, **kwargs):
+        seen["prompts"] = graph.decomp_prompts
+        return []
+
+    monkeypatch.setattr(eval_pkg, "run_eval", capture)
+    assert _eval_cli(tmp_path / "out", "--prompts", str(path)) == 0
+    assert seen["prompts"] == custom
