@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
@@ -12,7 +13,19 @@ from langgraph.types import CachePolicy
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
 from langgraph_decomp.nodes import aggregate, decompose, route, solve, verify
-from langgraph_decomp.state import InputState, OutputState, State
+from langgraph_decomp.state import InputState, OutputState, SolveTask, State
+
+
+def solve_cache_key(task: SolveTask) -> str:
+    """The node-cache key of a ``solve`` task: its payload as canonical JSON.
+
+    LangGraph's default key pickles the payload, and pickle's bytes depend on which equal
+    strings happen to be one object (a step answer read back from a checkpoint or a cache is
+    a new object; one computed in this process may be shared), so the same task got
+    different keys in different processes and a shared cache (Redis, Postgres) missed.
+    """
+    return json.dumps(task, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
 
 
 def build_graph(
@@ -52,7 +65,7 @@ def build_graph(
     builder.add_node("decompose", partial(decompose, models=models))
     # With a `cache`, a solve task identical to an earlier one (same question, plan, answers
     # so far, feedback, solver and knobs) is answered from the cache, not the solver.
-    builder.add_node("solve", partial(solve, models=models), cache_policy=CachePolicy())
+    builder.add_node("solve", partial(solve, models=models), cache_policy=CachePolicy(key_func=solve_cache_key))
     builder.add_node("verify", partial(verify, models=models))
     builder.add_node("aggregate", partial(aggregate, models=models))
     builder.add_edge(START, "decompose")
