@@ -96,9 +96,15 @@ def connect(url: str, size: int) -> Any:
 
 
 def setup(pool: Any, saver: Any) -> None:
-    """Create the checkpoint tables and the job table (once, under an advisory lock)."""
+    """Create the checkpoint tables and the job table, one worker at a time.
+
+    Waiters poll ``pg_try_advisory_lock`` rather than block in ``pg_advisory_lock``: the
+    saver's migrations build indexes ``CONCURRENTLY``, which wait for every open statement.
+    """
     with pool.connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+        while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok",
+                               (SETUP_LOCK,)).fetchone()["ok"]:
+            time.sleep(0.1)
         try:
             saver.setup()
             conn.execute(SCHEMA)
