@@ -65,7 +65,8 @@ def build_graph(
     builder.add_node("decompose", partial(decompose, models=models))
     # With a `cache`, a solve task identical to an earlier one (same question, plan, answers
     # so far, feedback, solver and knobs) is answered from the cache, not the solver.
-    builder.add_node("solve", partial(solve, models=models), cache_policy=CachePolicy(key_func=solve_cache_key))
+    builder.add_node("solve", partial(solve, models=models),
+                     cache_policy=CachePolicy(key_func=solve_cache_key))
     builder.add_node("verify", partial(verify, models=models))
     builder.add_node("aggregate", partial(aggregate, models=models))
     builder.add_edge(START, "decompose")
