@@ -95,6 +95,7 @@ def database(postgres: PostgresServer) -> str:
 def redis_url() -> Iterator[str]:
     if redis_binary() is None:
         pytest.skip("redis-server not installed (apt-get install -y redis-server)")
+    pytest.importorskip("redis", reason="pip install 'langgraph-decomp[redis]'")
     with RedisServer() as server:
         yield server.url
 
