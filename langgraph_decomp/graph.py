@@ -6,11 +6,15 @@ import json
 from functools import partial
 from typing import Any
 
+from langgraph.cache.base import BaseCache
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import CachePolicy
+from langgraph.store.base import BaseStore
+from langgraph.types import CachePolicy, Checkpointer
 
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
+from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import LS_INTEGRATION, ModelLike, RoleModels
 from langgraph_decomp.nodes import aggregate, decompose, route, solve, verify
 from langgraph_decomp.state import InputState, OutputState, SolveTask, State
@@ -33,9 +37,9 @@ def build_graph(
     decomposer: ModelLike = DEFAULT_DECOMPOSER,
     solver: ModelLike = DEFAULT_SOLVER,
     verifier: ModelLike | None = None,
-    checkpointer: Any = None,
-    cache: Any = None,
-    store: Any = None,
+    checkpointer: Checkpointer = None,
+    cache: BaseCache[Any] | None = None,
+    store: BaseStore | None = None,
     name: str = "langgraph-decomp",
 ) -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """Compile the decomposition graph.
@@ -48,16 +52,36 @@ def build_graph(
         decomposer: Model that writes the sub-questions.
         solver: Model that answers the sub-questions and the question.
         verifier: Model that checks the answer; ``None`` uses the solver.
-        checkpointer: A LangGraph checkpointer (``InMemorySaver``, ``SqliteSaver``, ...) so an
-            interrupted run resumes on its ``thread_id`` without re-paying finished steps.
-        cache: A LangGraph node cache (``InMemoryCache``, ``SqliteCache``, ...): repeated
-            identical solver tasks are served from it across runs and threads. ``usage``
+        checkpointer: A LangGraph checkpointer (``InMemorySaver``, ``SqliteSaver``,
+            ``PostgresSaver``, ...) so an interrupted run resumes on its ``thread_id`` without
+            re-paying finished steps, on this process or any other sharing the database.
+        cache: A LangGraph node cache (``InMemoryCache``, ``SqliteCache``, ``RedisCache``,
+            ...): repeated identical solver tasks are served from it across runs, threads
+            and (for a shared backend) processes. ``usage``
             still reports what a cached answer cost when it was computed; in
             ``stream_mode="updates"`` a served task is marked ``{"__metadata__": {"cached":
             True}}``.
         store: A LangGraph store.
         name: The graph's name in traces.
+
+    Raises:
+        InvalidInputError: ``checkpointer``, ``cache`` or ``store`` is not a LangGraph saver,
+            cache or store (a database URL, say), naming the argument in ``field``.
+
+    Example:
+        >>> from langgraph.checkpoint.postgres import PostgresSaver  # doctest: +SKIP
+        >>> with PostgresSaver.from_conn_string(DATABASE_URL) as saver:  # doctest: +SKIP
+        ...     saver.setup()
+        ...     graph = build_graph(solver="openai:gpt-4o-mini", checkpointer=saver)
+        ...     graph.invoke({"question": "..."}, {"configurable": {"thread_id": "q-17"}})
     """
+    _check_backend("checkpointer", checkpointer, (BaseCheckpointSaver, bool),
+                   "a saver such as PostgresSaver(pool) or InMemorySaver()",
+                   "PostgresSaver.from_conn_string(url)")
+    _check_backend("cache", cache, (BaseCache,), "a node cache such as RedisCache(client) or "
+                   "InMemoryCache()", "RedisCache(redis.Redis.from_url(url))")
+    _check_backend("store", store, (BaseStore,), "a store such as InMemoryStore()",
+                   "PostgresStore.from_conn_string(url)")
     models = RoleModels(decomposer=decomposer, solver=solver, verifier=verifier)
     builder = StateGraph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
@@ -78,6 +102,15 @@ def build_graph(
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
     compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
     return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
+
+
+def _check_backend(name: str, value: object, kinds: tuple[type, ...], example: str,
+                   from_url: str) -> None:
+    """A typed error for an argument that is not a LangGraph backend object."""
+    if value is not None and not isinstance(value, kinds):
+        hint = f" (for a URL: {from_url})" if isinstance(value, str) else ""
+        raise InvalidInputError(f"{name} must be {example}, not {type(value).__name__}{hint}",
+                                field=name)
 
 
 class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]

@@ -548,3 +548,14 @@ def test_by_default_an_arithmetic_slip_is_re_solved_once_without_a_model_check()
     assert out["answer"] == "6" and out["repairs"] == 1
     assert out["usage"]["solver"]["calls"] == 2
     assert "3 + 5 = 9" in solver.prompts[1][-1].content
+
+
+@pytest.mark.parametrize("arg", ["checkpointer", "cache", "store"])
+def test_a_database_url_instead_of_a_saver_is_a_typed_error_naming_the_argument(arg):
+    from langgraph_decomp import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=f"^{arg} must be") as info:
+        build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of(),
+                    **{arg: "postgresql://postgres@127.0.0.1:5432/postgres"})
+    assert info.value.field == arg
+    assert "for a URL: " in str(info.value) and "not str" in str(info.value)
