@@ -438,3 +438,45 @@ def test_a_runs_api_key_never_lands_in_the_postgres_database(where, postgres, da
     # Nor in a binary column (bytea is dumped as hex) or the server log.
     assert SENTINEL.encode().hex() not in dump.stdout
     assert SENTINEL not in postgres.log.read_text()
+
+
+async def test_async_postgres_saver_keeps_50_concurrent_threads_apart_and_resumes_a_failure(
+        database):
+    import asyncio
+
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg_pool import AsyncConnectionPool
+
+    from langgraph_decomp import ModelCallError
+
+    jobs = {f"a{i}": (i, 3 * i + 1) for i in range(50)}
+    kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+    with FakeOpenAIServer(solver, faults=("500",)) as fake:
+        async with AsyncConnectionPool(database, max_size=8, kwargs=kwargs) as pool:
+            saver = AsyncPostgresSaver(pool)
+            await saver.setup()
+            graph = build_graph(decomposer="openai:fake", solver="openai:fake",
+                                checkpointer=saver)
+            context = {"base_url": fake.base_url, "max_retries": 0}
+
+            async def run(thread: str, a: int, b: int) -> Any:
+                config = {"configurable": {"thread_id": thread}}
+                try:
+                    return await graph.ainvoke({"question": question(a, b)}, config,
+                                               context=context, durability="sync")
+                except ModelCallError as e:
+                    return e
+
+            outs = dict(zip(jobs, await asyncio.gather(
+                *(run(t, a, b) for t, (a, b) in jobs.items())), strict=True))
+            failed = [t for t, o in outs.items() if isinstance(o, ModelCallError)]
+            assert len(failed) == 1  # the one request that got the injected 500
+            (thread,) = failed
+            outs[thread] = await graph.ainvoke(None, {"configurable": {"thread_id": thread}},
+                                               context=context)
+            assert {t: o["answer"] for t, o in outs.items()} == {
+                t: expected(a, b) for t, (a, b) in jobs.items()}
+            for t in list(jobs)[::10]:
+                state = await graph.aget_state({"configurable": {"thread_id": t}})
+                assert state.values["answer"] == expected(*jobs[t]) and not state.next
+    assert len(fake.requests) == 2 * len(jobs) + 1  # only the failed call was paid twice
