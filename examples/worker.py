@@ -64,6 +64,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=4, help="jobs run at once")
     parser.add_argument("--drain", action="store_true", help="exit once the queue is empty")
     parser.add_argument("--name", default=f"{socket.gethostname()}:{os.getpid()}")
+    parser.add_argument("--db-timeout", type=float, default=30.0,
+                        help="seconds to wait for the database (it may be restarting) before"
+                             " a run fails and its job is retried")
     sub = parser.add_subparsers(dest="command", title="commands (default: run jobs)")
     submit = sub.add_parser("submit", help="queue questions; prints their thread ids")
     submit.add_argument("questions", nargs="+")
@@ -81,15 +84,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("more --thread ids than questions")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
+    if args.db_timeout <= 0:
+        parser.error("--db-timeout must be positive")
     return args
 
 
-def connect(url: str, size: int) -> Any:
+def connect(url: str, size: int, timeout: float = 30.0) -> Any:
     """A connection pool that survives a database restart (connections checked on loan)."""
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
-    return ConnectionPool(url, min_size=1, max_size=size, open=True, timeout=30,
+    return ConnectionPool(url, min_size=1, max_size=size, open=True, timeout=timeout,
                           check=ConnectionPool.check_connection,
                           kwargs={"autocommit": True, "prepare_threshold": 0,
                                   "row_factory": dict_row})
@@ -126,11 +131,15 @@ def run_job(graph: Any, thread_id: str, question: str, context: dict[str, Any]) 
 
 
 def serve(args: argparse.Namespace) -> int:
+    import logging
+
     import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
 
     from langgraph_decomp import Context, DecompError, InvalidInputError, build_graph
 
+    logging.basicConfig(format=f"worker {args.name}: %(name)s: %(message)s",
+                        level=logging.WARNING)  # the pool says when it cannot connect
     context = {k: v for k, v in (("base_url", args.base_url),) if v}
     context.update(args.context)
     try:
@@ -145,8 +154,8 @@ def serve(args: argparse.Namespace) -> int:
         from langgraph.cache.redis import RedisCache
 
         cache = RedisCache(redis.Redis.from_url(args.redis_url))
-    checkpoints = connect(args.database_url, args.concurrency + 1)
-    jobs = connect(args.database_url, args.concurrency)
+    checkpoints = connect(args.database_url, args.concurrency + 1, args.db_timeout)
+    jobs = connect(args.database_url, args.concurrency, args.db_timeout)
     saver = PostgresSaver(checkpoints)
     setup(jobs, saver)
     graph = build_graph(**models, checkpointer=saver, cache=cache)

@@ -286,6 +286,36 @@ def test_a_worker_without_the_shared_cache_pays_again(database, workers, tmp_pat
         assert [fake.count(step_prompt(i)) for i in range(3)] == [2, 2, 2]
 
 
+def test_a_worker_rides_out_a_postgres_restart_and_resumes_its_job(
+        postgres, database, redis_url, workers, tmp_path):
+    """Down longer than the worker's --db-timeout: the run fails with the driver's error,
+    the worker says so and keeps the job queued; once the database is back the job resumes
+    from its checkpoint, and the step answered during the outage comes from the cache."""
+    a, b = 9, 10
+    with FakeOpenAIServer(solver, hold=lambda p: p.endswith(step_prompt(1))) as fake:
+        (w,) = start(workers, 1, database, fake, tmp_path, scheme="stepwise", concurrency=1,
+                     redis=redis_url, extra=("--db-timeout", "1"))
+        submit(database, [("restart", question(a, b))])
+        assert fake.held.wait(30), w.output()
+        postgres.stop("fast")
+        try:
+            fake.release()
+            deadline = time.monotonic() + 30
+            while "database error" not in w.output():
+                assert time.monotonic() < deadline, w.output()
+                time.sleep(0.1)
+        finally:
+            postgres.start()
+        (row,) = wait_finished(database, 1, workers, timeout=30)
+    assert (row["status"], row["answer"], row["resumed"]) == ("done", expected(a, b), True)
+    assert "OperationalError" in w.output() or "PoolTimeout" in w.output()
+    assert "Traceback" not in w.output()
+    assert w.proc.poll() is None  # the worker lived through it
+    assert fake.count("break down a given complex question") == 1
+    assert [fake.count(step_prompt(i)) for i in range(3)] == [1, 1, 1]
+    assert fake.count("Answer the problem.") == 1
+
+
 def _graph_over(pool: ConnectionPool, cache: Any = None):
     saver = PostgresSaver(pool)
     saver.setup()
