@@ -218,10 +218,17 @@ def submit(args: argparse.Namespace) -> int:
     pool = connect(args.database_url, 2)  # setup: one holds the lock, one migrates
     setup(pool, PostgresSaver(pool))
     threads = args.thread + [str(uuid.uuid4()) for _ in args.questions[len(args.thread):]]
+    import psycopg
+
     with pool.connection() as conn:
         for thread_id, question in zip(threads, args.questions, strict=True):
-            conn.execute("INSERT INTO decomp_jobs (thread_id, question) VALUES (%s, %s)",
-                         (thread_id, question))
+            try:
+                conn.execute("INSERT INTO decomp_jobs (thread_id, question) VALUES (%s, %s)",
+                             (thread_id, question))
+            except psycopg.errors.UniqueViolation:
+                print(f"worker.py: thread {thread_id!r} already has a job (queue it again "
+                      "with UPDATE decomp_jobs SET status = 'queued')", file=sys.stderr)
+                return 1
             print(thread_id)
     return 0
 

@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from tests.fake_openai import FakeOpenAIServer
-from tests.services import PostgresServer, RedisServer, postgres_bindir, redis_binary
+from tests.services import (
+    PostgresServer,
+    RedisServer,
+    free_port,
+    postgres_bindir,
+    redis_binary,
+)
 
 psycopg = pytest.importorskip("psycopg", reason="pip install 'langgraph-decomp[postgres]'")
 pytest.importorskip("langgraph.checkpoint.postgres",
@@ -513,3 +519,25 @@ async def test_async_postgres_saver_keeps_50_concurrent_threads_apart_and_resume
                 state = await graph.aget_state({"configurable": {"thread_id": t}})
                 assert state.values["answer"] == expected(*jobs[t]) and not state.next
     assert len(fake.requests) == 2 * len(jobs) + 1  # only the failed call was paid twice
+
+
+def test_bad_worker_input_is_one_line_and_a_non_zero_exit(database):
+    def worker(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(WORKER), "--database-url", database, *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    bad_knob = worker("--context", '{"solve_scheme": "fastest"}', "--drain")
+    assert bad_knob.returncode == 2 and "solve_scheme" in bad_knob.stderr
+    assert "Traceback" not in bad_knob.stderr
+    assert worker("submit", "Q?", "--thread", "dup").returncode == 0
+    again = worker("submit", "Q?", "--thread", "dup")
+    assert again.returncode == 1 and "'dup' already has a job" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    unreachable = subprocess.run(
+        [sys.executable, str(WORKER), "--database-url",
+         f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", "--db-timeout", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert unreachable.returncode == 1 and "cannot use the database" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
