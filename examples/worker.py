@@ -117,6 +117,20 @@ def setup(pool: Any, saver: Any) -> None:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
 
 
+def warm_up(ctx: Any, models: dict[str, str]) -> None:
+    """Load each role's model now (cached per string and options): a bad model string fails
+    at start, and the first job does not pay the imports or a local model's load."""
+    from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
+    from langgraph_decomp.models import load_chat_model
+
+    defaults = {"solver": DEFAULT_SOLVER, "decomposer": DEFAULT_DECOMPOSER}  # cheap one first
+    for role, default in defaults.items():
+        load_chat_model(getattr(ctx, role) or models.get(role, default),
+                        max_tokens=getattr(ctx, f"{role}_max_tokens"),
+                        temperature=ctx.temperature, base_url=ctx.endpoint(role),
+                        timeout=ctx.request_timeout, max_retries=ctx.max_retries)
+
+
 def run_job(graph: Any, thread_id: str, question: str, context: dict[str, Any]) -> tuple[
         dict[str, Any], bool]:
     """Run one thread to its end: resume it if an earlier worker left a checkpoint."""
@@ -136,18 +150,24 @@ def serve(args: argparse.Namespace) -> int:
     import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
 
-    from langgraph_decomp import Context, DecompError, InvalidInputError, build_graph
+    from langgraph_decomp import (
+        Context,
+        DecompError,
+        InvalidInputError,
+        ModelConfigError,
+        build_graph,
+    )
 
     logging.basicConfig(format=f"worker {args.name}: %(name)s: %(message)s",
                         level=logging.WARNING)  # the pool says when it cannot connect
     context = {k: v for k, v in (("base_url", args.base_url),) if v}
     context.update(args.context)
+    models = {k: v for k, v in (("decomposer", args.decomposer), ("solver", args.solver)) if v}
     try:
-        Context(**context)  # a bad knob fails here, not on every job
-    except InvalidInputError as e:
+        warm_up(Context(**context), models)  # a bad knob or model fails here, not every job
+    except (InvalidInputError, ModelConfigError) as e:
         print(f"worker.py: {e}", file=sys.stderr)
         return 2
-    models = {k: v for k, v in (("decomposer", args.decomposer), ("solver", args.solver)) if v}
     cache = None
     if args.redis_url:
         import redis
