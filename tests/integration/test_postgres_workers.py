@@ -530,6 +530,9 @@ def test_bad_worker_input_is_one_line_and_a_non_zero_exit(database):
     bad_knob = worker("--context", '{"solve_scheme": "fastest"}', "--drain")
     assert bad_knob.returncode == 2 and "solve_scheme" in bad_knob.stderr
     assert "Traceback" not in bad_knob.stderr
+    bad_model = worker("--solver", "nope:model", "--decomposer", "openai:fake")
+    assert bad_model.returncode == 2 and "'nope:model'" in bad_model.stderr
+    assert "Traceback" not in bad_model.stderr
     assert worker("submit", "Q?", "--thread", "dup").returncode == 0
     again = worker("submit", "Q?", "--thread", "dup")
     assert again.returncode == 1 and "'dup' already has a job" in again.stderr
