@@ -164,8 +164,8 @@ def serve(args: argparse.Namespace) -> int:
     context.update(args.context)
     models = {k: v for k, v in (("decomposer", args.decomposer), ("solver", args.solver)) if v}
     try:
-        warm_up(Context(**context), models)  # a bad knob or model fails here, not every job
-    except (InvalidInputError, ModelConfigError) as e:
+        ctx = Context(**context)  # a bad knob fails here, not on every job
+    except InvalidInputError as e:
         print(f"worker.py: {e}", file=sys.stderr)
         return 2
     cache = None
@@ -178,6 +178,11 @@ def serve(args: argparse.Namespace) -> int:
     jobs = connect(args.database_url, args.concurrency, args.db_timeout)
     saver = PostgresSaver(checkpoints)
     setup(jobs, saver)
+    try:
+        warm_up(ctx, models)  # a bad model string fails here, not on every job
+    except ModelConfigError as e:
+        print(f"worker.py: {e}", file=sys.stderr)
+        return 2
     graph = build_graph(**models, checkpointer=saver, cache=cache)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the jobs in hand, then exit
