@@ -194,6 +194,7 @@ def serve(args: argparse.Namespace) -> int:
         if job is None:
             return False
         done: dict[str, Any] = {"thread_id": job["thread_id"], "worker": args.name}
+        print(json.dumps({**done, "status": "running"}), flush=True)
         try:
             out, resumed = run_job(graph, job["thread_id"], job["question"], context)
         except DecompError as e:  # bad input, model or endpoint: recorded, not retried

@@ -88,13 +88,17 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture
-def database(postgres: PostgresServer) -> str:
+def new_database(postgres: PostgresServer) -> str:
     """A fresh database on the shared server: its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return postgres.dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def database(postgres: PostgresServer) -> str:
+    return new_database(postgres)
 
 
 @pytest.fixture
@@ -187,6 +191,14 @@ def submit(database: str, jobs: list[tuple[str, str]]) -> None:
     assert done.stdout.split() == [t for t, _ in jobs]
 
 
+def queue(database: str, jobs: list[tuple[str, str]]) -> None:
+    """Queue jobs with SQL (the workers created the table), as any application may."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        for thread_id, q in jobs:
+            conn.execute("INSERT INTO decomp_jobs (thread_id, question) VALUES (%s, %s)",
+                         (thread_id, q))
+
+
 def wait_finished(database: str, n: int, workers: list[Worker], timeout: float = 90) -> list[
         dict[str, Any]]:
     deadline = time.monotonic() + timeout
@@ -236,10 +248,10 @@ def test_a_worker_killed_mid_stepwise_plan_is_resumed_by_another_that_pays_only_
         dependencies, database, workers, tmp_path):
     a, b = 20, 22
     with FakeOpenAIServer(solver, hold=lambda p: p.endswith(step_prompt(2))) as fake:
-        (first,) = start(workers, 1, database, fake, tmp_path, scheme="stepwise",
-                         dependencies=dependencies, concurrency=1)
-        submit(database, [("killed", question(a, b))])
-        assert fake.held.wait(30), first.output()
+        pair = start(workers, 2, database, fake, tmp_path, scheme="stepwise",
+                     dependencies=dependencies, concurrency=1)
+        queue(database, [("killed", question(a, b))])
+        assert fake.held.wait(30), [w.output() for w in pair]
         # The steps that finished before step 3 are in the database (durability="sync").
         deadline = time.monotonic() + 10
         # (solve tasks are Send "push" tasks; decompose writes `steps` too, its reset)
@@ -248,14 +260,15 @@ def test_a_worker_killed_mid_stepwise_plan_is_resumed_by_another_that_pays_only_
                         "killed")) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        first.proc.send_signal(signal.SIGKILL)
-        first.proc.wait(timeout=10)
+        (victim,) = [w for w in pair if '"status": "running"' in w.output()]
+        (second,) = [w for w in pair if w is not victim]
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(timeout=10)
         fake.release()
-        (second,) = start(workers, 1, database, fake, tmp_path, first=1, scheme="stepwise",
-                          dependencies=dependencies, concurrency=1)
+        # The other worker, polling all along, takes the job over once the claim drops.
         (row,) = wait_finished(database, 1, workers, timeout=30)
         assert (row["status"], row["answer"], row["worker"], row["resumed"]) == (
-            "done", expected(a, b), "w1", True)
+            "done", expected(a, b), second.name, True)
         # Finished steps were not paid again: only the step in flight at the kill (asked
         # twice) and the question itself.
         assert fake.count("break down a given complex question") == 1
@@ -265,33 +278,41 @@ def test_a_worker_killed_mid_stepwise_plan_is_resumed_by_another_that_pays_only_
 
 
 def test_a_shared_redis_cache_serves_an_identical_solver_task_once_across_workers(
-        database, redis_url, workers, tmp_path):
+        postgres, database, redis_url, workers, tmp_path):
+    """The same question on two threads, run by two worker processes one after the other:
+    with the shared Redis cache every solve task is asked once; the control pair of workers,
+    on its own database without the cache, asks each twice."""
     q = question(5, 6)
-    with FakeOpenAIServer(solver) as fake:
-        for i, thread in enumerate(("first", "second")):
-            submit(database, [(thread, q)])  # then a worker that drains the queue
-            (w,) = start(workers, 1, database, fake, tmp_path, first=i, scheme="stepwise",
-                         concurrency=1, redis=redis_url, extra=("--drain",))
-            assert w.proc.wait(timeout=60) == 0, w.output()
-        rows = query(database, "SELECT thread_id, answer, worker FROM decomp_jobs ORDER BY id")
-        assert [(r["thread_id"], r["answer"], r["worker"]) for r in rows] == [
-            ("first", expected(5, 6), "w0"), ("second", expected(5, 6), "w1")]
-        # The plan is asked twice (decompose is not cached); every solve task once.
-        assert fake.count("break down a given complex question") == 2
-        assert [fake.count(step_prompt(i)) for i in range(3)] == [1, 1, 1]
-        assert fake.count("Answer the problem.") == 1
-
-
-def test_a_worker_without_the_shared_cache_pays_again(database, workers, tmp_path):
-    """The control for the test above: the same two runs without Redis pay twice."""
-    q = question(5, 6)
-    with FakeOpenAIServer(solver) as fake:
-        for i, thread in enumerate(("first", "second")):
-            submit(database, [(thread, q)])  # then a worker that drains the queue
-            (w,) = start(workers, 1, database, fake, tmp_path, first=i, scheme="stepwise",
-                         concurrency=1, extra=("--drain",))
-            assert w.proc.wait(timeout=60) == 0, w.output()
-        assert [fake.count(step_prompt(i)) for i in range(3)] == [2, 2, 2]
+    control = new_database(postgres)
+    with FakeOpenAIServer(solver) as shared, FakeOpenAIServer(solver) as alone:
+        pairs = {
+            "cache": (database, shared, [Worker(f"c{i}", database, shared, tmp_path,
+                                                scheme="stepwise", concurrency=1,
+                                                redis=redis_url) for i in range(2)]),
+            "control": (control, alone, [Worker(f"n{i}", control, alone, tmp_path,
+                                                scheme="stepwise", concurrency=1)
+                                         for i in range(2)]),
+        }
+        for _, _, pair in pairs.values():
+            workers.extend(pair)
+        for w in workers:
+            w.wait_ready()
+        for db, _, pair in pairs.values():
+            queue(db, [("first", q)])
+            (first,) = wait_finished(db, 1, pair)
+            took = next(w for w in pair if w.name == first["worker"])
+            took.stop()  # the next job must go to the other process
+            queue(db, [("second", q)])
+            second = wait_finished(db, 2, pair)[1]
+            assert second["worker"] != first["worker"]
+            assert first["answer"] == second["answer"] == expected(5, 6)
+        # The plan is asked twice (decompose is not cached); with the cache every solve
+        # task once, without it twice.
+        assert shared.count("break down a given complex question") == 2
+        assert [shared.count(step_prompt(i)) for i in range(3)] == [1, 1, 1]
+        assert shared.count("Answer the problem.") == 1
+        assert [alone.count(step_prompt(i)) for i in range(3)] == [2, 2, 2]
+        assert alone.count("Answer the problem.") == 2
 
 
 def test_a_worker_rides_out_a_postgres_restart_and_resumes_its_job(
@@ -303,7 +324,7 @@ def test_a_worker_rides_out_a_postgres_restart_and_resumes_its_job(
     with FakeOpenAIServer(solver, hold=lambda p: p.endswith(step_prompt(1))) as fake:
         (w,) = start(workers, 1, database, fake, tmp_path, scheme="stepwise", concurrency=1,
                      redis=redis_url, extra=("--db-timeout", "1"))
-        submit(database, [("restart", question(a, b))])
+        queue(database, [("restart", question(a, b))])
         assert fake.held.wait(30), w.output()
         postgres.stop("fast")
         try:
@@ -522,25 +543,30 @@ async def test_async_postgres_saver_keeps_50_concurrent_threads_apart_and_resume
 
 
 def test_bad_worker_input_is_one_line_and_a_non_zero_exit(database):
-    def worker(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(WORKER), "--database-url", database, *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    bad_knob = worker("--context", '{"solve_scheme": "fastest"}', "--drain")
-    assert bad_knob.returncode == 2 and "solve_scheme" in bad_knob.stderr
-    assert "Traceback" not in bad_knob.stderr
-    bad_model = worker("--solver", "nope:model", "--decomposer", "openai:fake")
-    assert bad_model.returncode == 2 and "'nope:model'" in bad_model.stderr
-    assert "Traceback" not in bad_model.stderr
-    assert worker("submit", "Q?", "--thread", "dup").returncode == 0
-    again = worker("submit", "Q?", "--thread", "dup")
-    assert again.returncode == 1 and "'dup' already has a job" in again.stderr
-    assert len(again.stderr.strip().splitlines()) == 1
-    unreachable = subprocess.run(
-        [sys.executable, str(WORKER), "--database-url",
-         f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", "--db-timeout", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert unreachable.returncode == 1 and "cannot use the database" in unreachable.stderr
-    assert "Traceback" not in unreachable.stderr
+    def worker(*args: str, url: str = database) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, str(WORKER), "--database-url", url, *args],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+
+    def result(proc: subprocess.Popen[str]) -> tuple[int, str]:
+        _, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err
+        return proc.returncode, err
+
+    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    running = {  # all at once: each is a Python start
+        "knob": worker("--context", '{"solve_scheme": "fastest"}', "--drain"),
+        "model": worker("--solver", "nope:model", "--decomposer", "openai:fake"),
+        "unreachable": worker("--db-timeout", "2", url=unreachable),
+        "first": worker("submit", "Q?", "--thread", "dup"),
+    }
+    done = {name: result(proc) for name, proc in running.items()}
+    assert done["knob"][0] == 2 and "solve_scheme" in done["knob"][1]
+    assert done["model"][0] == 2 and "'nope:model'" in done["model"][1]
+    assert done["unreachable"][0] == 1 and "cannot use the database" in done["unreachable"][1]
+    assert done["first"][0] == 0
+    code, err = result(worker("submit", "Q?", "--thread", "dup"))
+    assert code == 1 and "'dup' already has a job" in err
+    assert len(err.strip().splitlines()) == 1
