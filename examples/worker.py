@@ -185,7 +185,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     graph = build_graph(**models, checkpointer=saver, cache=cache)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the jobs in hand, then exit
+    for sig in (signal.SIGTERM, signal.SIGINT):  # finish the jobs in hand, then exit
+        signal.signal(sig, lambda *_: stop.set())
     print(f"worker {args.name} ready", flush=True)
 
     def work(conn: Any) -> bool:
@@ -198,6 +199,10 @@ def serve(args: argparse.Namespace) -> int:
         try:
             out, resumed = run_job(graph, job["thread_id"], job["question"], context)
         except DecompError as e:  # bad input, model or endpoint: recorded, not retried
+            done.update(status="failed", error=f"{type(e).__name__}: {e}")
+        except psycopg.Error:
+            raise  # the database: the job stays queued (see loop)
+        except Exception as e:  # anything else would be retried forever: recorded
             done.update(status="failed", error=f"{type(e).__name__}: {e}")
         else:
             done.update(status="done", answer=out["answer"],
@@ -239,13 +244,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def submit(args: argparse.Namespace) -> int:
+    import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
 
     pool = connect(args.database_url, 2)  # setup: one holds the lock, one migrates
     setup(pool, PostgresSaver(pool))
     threads = args.thread + [str(uuid.uuid4()) for _ in args.questions[len(args.thread):]]
-    import psycopg
-
     with pool.connection() as conn:
         for thread_id, question in zip(threads, args.questions, strict=True):
             try:
