@@ -218,9 +218,13 @@ def test_200_threads_over_4_worker_processes_each_get_their_own_answer(
     jobs = {f"t{i}": (i, 1000 + 7 * i) for i in range(200)}
     with FakeOpenAIServer(solver, latency_s=0.02) as fake:
         start(workers, 4, database, fake, tmp_path)
-        submit(database, [(t, question(a, b)) for t, (a, b) in jobs.items()])
-        rows = wait_finished(database, len(jobs), workers)
+        submit(database, [(t, question(a, b)) for t, (a, b) in jobs.items()]
+               + [("empty", " ")])  # bad input: recorded as failed, never retried
+        rows = wait_finished(database, len(jobs) + 1, workers)
         by_thread = {r["thread_id"]: r for r in rows}
+        bad = by_thread.pop("empty")
+        assert bad["status"] == "failed" and bad["error"].startswith("InvalidInputError")
+        rows = [r for r in rows if r["thread_id"] != "empty"]
         assert {t: r["status"] for t, r in by_thread.items()} == dict.fromkeys(jobs, "done")
         assert {t: r["answer"] for t, r in by_thread.items()} == {
             t: expected(a, b) for t, (a, b) in jobs.items()}
