@@ -10,6 +10,8 @@ import contextlib
 import json
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,24 +33,45 @@ FAULTS = ("500", "429", "slow", "truncated", "empty", "not-json", "no-choices", 
 """
 
 
+def prompt_of(body: dict[str, Any]) -> str:
+    """A request's messages as one text (the key of :attr:`FakeOpenAIServer.counts`)."""
+    return "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many worker processes connect at once
+
+
 class FakeOpenAIServer:
     """Answers chat completions with ``reply`` and records each request's body and headers.
+
+    ``reply`` is a text, or a function of the prompt (:func:`prompt_of`) for answers that
+    depend on the question. ``latency_s`` delays every answer (a remote solver's fixed
+    latency). ``counts`` counts requests per prompt, across every client (worker processes
+    included). ``hold(prompt)`` true parks that request until :meth:`release`; :attr:`held`
+    is set once one is parked (to kill a client mid-call).
 
     ``faults`` scripts misbehaviour: the n-th request gets the n-th fault of the list (see
     :data:`FAULTS`); once they run out, it answers. ``latency_s`` delays every answer (a
     hosted API's think time); ``max_in_flight`` is the most requests it held at once.
     """
 
-    def __init__(self, reply: str = "Answer: 42", prompt_tokens: int = 11,
-                 completion_tokens: int = 3, *, faults: tuple[str, ...] = (),
-                 slow_s: float = 3.0, trickle_s: float = 0.3,
-                 trickle_total_s: float = 10.0, latency_s: float = 0.0) -> None:
+    def __init__(self, reply: str | Callable[[str], str] = "Answer: 42",
+                 prompt_tokens: int = 11, completion_tokens: int = 3, *,
+                 faults: tuple[str, ...] = (), slow_s: float = 3.0, trickle_s: float = 0.3,
+                 trickle_total_s: float = 10.0, latency_s: float = 0.0,
+                 hold: Callable[[str], bool] | None = None) -> None:
         self.reply = reply
         self.in_flight = 0
         self.max_in_flight = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.faults = list(faults)
+        self.counts: Counter[str] = Counter()
+        self.hold = hold
+        self.held = threading.Event()
+        self._released = threading.Event()
         outer = self
         lock = threading.Lock()
 
@@ -58,22 +81,28 @@ class FakeOpenAIServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = prompt_of(body)
                 with lock:
                     outer.requests.append(body)
                     outer.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    outer.counts[prompt] += 1
                     fault = outer.faults.pop(0) if outer.faults else None
                     outer.in_flight += 1
                     outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
                 try:
+                    if outer.hold is not None and outer.hold(prompt):
+                        outer.held.set()
+                        outer._released.wait()
                     if latency_s:
                         time.sleep(latency_s)
+                    reply = outer.reply(prompt) if callable(outer.reply) else outer.reply
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        self._answer(body, fault)  # (unless the client gave up)
+                        self._answer(body, fault, reply)  # (unless the client gave up)
                 finally:
                     with lock:
                         outer.in_flight -= 1
 
-            def _answer(self, body: dict[str, Any], fault: str | None) -> None:
+            def _answer(self, body: dict[str, Any], fault: str | None, reply: str) -> None:
                 if fault in ("500", "429"):
                     self._send(int(fault), b'{"error": {"message": "injected"}}')
                     return
@@ -97,13 +126,13 @@ class FakeOpenAIServer:
                     return
                 finish = "length" if fault == "length" else "stop"
                 if body.get("stream"):
-                    self._stream(body, fault, finish)
+                    self._stream(body, fault, finish, reply)
                     return
                 payload = {
                     "id": "x", "object": "chat.completion", "created": 0,
                     "model": body.get("model", "fake"),
                     "choices": [{"index": 0, "finish_reason": finish,
-                                 "message": {"role": "assistant", "content": outer.reply}}],
+                                 "message": {"role": "assistant", "content": reply}}],
                     "usage": self._usage(),
                 }
                 if fault == "no-choices":
@@ -125,7 +154,8 @@ class FakeOpenAIServer:
                 return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                         "total_tokens": prompt_tokens + completion_tokens}
 
-            def _stream(self, body: dict[str, Any], fault: str | None, finish: str) -> None:
+            def _stream(self, body: dict[str, Any], fault: str | None, finish: str,
+                        reply: str) -> None:
                 def chunk(delta: dict[str, Any] | None, finish_reason: str | None = None,
                           usage: dict[str, int] | None = None) -> dict[str, Any]:
                     choices = [] if delta is None else [
@@ -135,7 +165,7 @@ class FakeOpenAIServer:
                             "model": body.get("model", "fake"), "choices": choices,
                             **({"usage": usage} if usage else {})}
 
-                words = outer.reply.split(" ")
+                words = reply.split(" ")
                 pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
                 if fault == "no-choices":
                     events = [chunk(None), chunk(None)]
@@ -180,10 +210,7 @@ class FakeOpenAIServer:
                     time.sleep(trickle_s)
                 self.wfile.flush()
 
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 256  # many clients connect at once
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -191,6 +218,16 @@ class FakeOpenAIServer:
         self._thread.start()
         return self
 
+    def release(self) -> None:
+        """Let every parked request (see ``hold``) go on, and park no more."""
+        self.hold = None
+        self._released.set()
+
+    def count(self, fragment: str) -> int:
+        """Requests so far whose prompt contains ``fragment``."""
+        return sum(n for prompt, n in list(self.counts.items()) if fragment in prompt)
+
     def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()

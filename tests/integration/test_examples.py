@@ -11,13 +11,15 @@ import pytest
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).parents[2] / "examples"
-NEEDS_MORE = {"hosted_solver.py": "OPENAI_API_KEY", "server_client.py": "langgraph dev"}
+NEEDS_MORE = {"hosted_solver.py": "OPENAI_API_KEY", "server_client.py": "langgraph dev",
+              "worker.py": "DATABASE_URL"}
 OFFLINE = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name not in NEEDS_MORE)
 
 
 def run_example(name: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_API_KEY") and not k.startswith("LANGSMITH")}
+           if not k.endswith("_API_KEY") and not k.startswith("LANGSMITH")
+           and k not in ("DATABASE_URL", "REDIS_URL")}
     return subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True,
                           text=True, timeout=600, env=env, cwd=EXAMPLES.parent)
 

@@ -380,6 +380,35 @@ def test_a_node_cache_serves_repeated_solver_tasks_but_not_other_settings():
     assert len(solver.prompts) == 2  # another scheme is another task
 
 
+def test_a_node_cache_serves_every_step_of_a_repeated_stepwise_run():
+    """Later steps carry earlier answers; one read back from the cache is a new string
+    object, which changed LangGraph's pickled default key: only step 1 was ever served."""
+    from langgraph.cache.memory import InMemoryCache
+
+    from tests.fakes import RuleChat
+
+    solver = RuleChat.by(lambda p: "Final answer: 6" if "Answer the problem" in p
+                         else "3 + 5 = 8\nAnswer: 8")
+    graph = build_graph(decomposer=RuleChat.by(lambda _: PLAN), solver=solver,
+                        cache=InMemoryCache())
+    outs = [graph.invoke({"question": QUESTION}, context={**STEPWISE, "verify": False})
+            for _ in range(2)]
+    assert outs[0] == outs[1]
+    assert len(solver.prompts) == 3  # two steps and the question, once
+
+
+def test_the_solve_cache_key_is_canonical_json_of_the_task():
+    from langgraph_decomp.graph import solve_cache_key
+
+    shared = "x" * 40
+    a = {"question": "q", "plan": [shared], "steps": [{"index": 0, "answer": shared,
+                                                        "work": shared}], "index": 1}
+    b = {"index": 1, "steps": [{"work": "x" * 40, "answer": "".join(["x"] * 40), "index": 0}],
+         "plan": ["x" * 40], "question": "q"}
+    assert solve_cache_key(a) == solve_cache_key(b)
+    assert solve_cache_key({**a, "index": 2}) != solve_cache_key(a)
+
+
 def test_verify_steps_re_solves_only_the_rejected_step_with_its_feedback():
     from tests.fakes import RuleChat
 
@@ -519,3 +548,14 @@ def test_by_default_an_arithmetic_slip_is_re_solved_once_without_a_model_check()
     assert out["answer"] == "6" and out["repairs"] == 1
     assert out["usage"]["solver"]["calls"] == 2
     assert "3 + 5 = 9" in solver.prompts[1][-1].content
+
+
+@pytest.mark.parametrize("arg", ["checkpointer", "cache", "store"])
+def test_a_database_url_instead_of_a_saver_is_a_typed_error_naming_the_argument(arg):
+    from langgraph_decomp import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=f"^{arg} must be") as info:
+        build_graph(decomposer=ScriptedChat.of(PLAN), solver=ScriptedChat.of(),
+                    **{arg: "postgresql://postgres@127.0.0.1:5432/postgres"})
+    assert info.value.field == arg
+    assert "for a URL: " in str(info.value) and "not str" in str(info.value)
