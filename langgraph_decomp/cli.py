@@ -191,7 +191,9 @@ def _run_solve(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             elif event == "draft":
                 status.update("Checking the answer…")
             elif event == "verdict" and chunk["repair"]:
-                console.print("[yellow]The verifier rejected the answer; repairing.[/yellow]")
+                why = ("Its arithmetic is off (" + "; ".join(chunk["slips"]) + ")"
+                       if chunk.get("source") == "arithmetic" else "The verifier rejected it")
+                console.print(f"[yellow]{why}; solving again.[/yellow]")
                 status.update("Repairing…")
     return result
 
