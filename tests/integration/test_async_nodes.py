@@ -6,7 +6,6 @@ deadline and finished replies only, are tested beside the sync path's in test_se
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -36,18 +35,15 @@ async def test_concurrent_ainvokes_keep_many_hosted_calls_in_flight():
         context = {"base_url": server.base_url, "max_retries": 0}
         await graph.ainvoke({"question": QUESTION}, context=context)  # clients made, warm
         server.max_in_flight, server.requests[:] = 0, []
-        start = time.perf_counter()
         outs = await asyncio.gather(*(
             graph.ainvoke({"question": f"{QUESTION} (ticket {i})"}, context=context)
             for i in range(RUNS)
         ))
-        elapsed = time.perf_counter() - start
     assert [o["answer"] for o in outs] == ["6"] * RUNS
     assert all(o["usage"]["solver"]["calls"] == 1 for o in outs)
     assert len(server.requests) == 2 * RUNS
     assert server.max_in_flight >= RUNS // 2, server.max_in_flight  # 1 with sync-only nodes
-    # Faster than even 4 threads could make them one after another (2 busy cores: loose).
-    assert elapsed < 2 * RUNS * LATENCY_S / 4, elapsed
+    # (Wall time is the bench's to report, bench/async_concurrency.py: not asserted here.)
 
 
 async def test_a_sync_invoke_still_calls_the_model_directly():
