@@ -27,14 +27,15 @@ def test_default_graph_runs_end_to_end_on_the_embedded_model(question):
     assert isinstance(out["answer"], str) and out["answer"]
     assert out["decomposed"] == bool(out["subquestions"])
     assert len(out["subquestions"]) <= 2
-    for role in ("decomposer", "solver", "verifier"):
+    for role in ("decomposer", "solver"):
         usage = out["usage"][role]
         assert usage["calls"] >= 1 and usage["input_tokens"] > 0
         assert 0 < usage["output_tokens"] <= usage["calls"] * SMALL[f"{role}_max_tokens"]
-    # The default scheme's calls per answer (vote: two, three on a split), plus at most
-    # max_repairs (1) re-asks.
-    per_answer = 3 if Context().solve_scheme == "vote" else 1
-    assert 1 <= out["usage"]["solver"]["calls"] <= 2 * per_answer
+    assert "verifier" not in out["usage"]  # the default asks no verifier
+    # The default scheme (guided) answers in one call, plus at most max_repairs (1) re-asks
+    # after an arithmetic slip.
+    assert Context().solve_scheme == "guided"
+    assert 1 <= out["usage"]["solver"]["calls"] <= 2
 
 
 async def test_embedded_model_works_with_async_invocation():

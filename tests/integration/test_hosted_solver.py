@@ -26,7 +26,7 @@ def test_solver_on_an_openai_compatible_server_reports_its_token_usage(llama_ser
     out = graph.invoke(
         {"question": QUESTION},
         context={"base_url": llama_server, "solver_max_tokens": 96, "verifier_max_tokens": 48,
-                 "max_repairs": 0, "solve_scheme": "stepwise"},
+                 "max_repairs": 0, "solve_scheme": "stepwise", "verify": True},
     )
     solver = out["usage"]["solver"]
     verifier = out["usage"]["verifier"]
