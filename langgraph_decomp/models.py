@@ -605,6 +605,10 @@ def load_chat_model(
     from langgraph_decomp.calls import secret_value
 
     try:
+        if isinstance(spec, str) and spec.strip() in SHIPPED_ADAPTERS:
+            # Checked on every load, not only the first: a cached model must not hide
+            # weights that went missing or changed since (sha256, cached per size and mtime).
+            llamacpp_files(spec.strip())
         with _LOADING:
             return _cached_chat_model(
                 spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
