@@ -145,6 +145,22 @@ def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_th
         graph.invoke({"question": "What is 1 + 1?"}, context={"verify": False})
 
 
+def test_a_model_cached_from_good_weights_does_not_hide_weights_damaged_since(
+    tmp_path, monkeypatch
+):
+    from langgraph_decomp import ModelConfigError, models
+
+    path = _ship(tmp_path / "w")
+    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
+    monkeypatch.setattr(models, "_load_llamacpp", lambda *a, **k: None)  # no real load
+    models._cached_chat_model.cache_clear()
+    assert load_chat_model("local:decomposer", max_tokens=7).lora == str(path)  # cached now
+    path.write_bytes(b"adapter bytez")  # same size, other bytes
+    with pytest.raises(ModelConfigError, match="decomposer.lora.gguf"):
+        load_chat_model("local:decomposer", max_tokens=7)
+    models._cached_chat_model.cache_clear()
+
+
 def test_the_shipped_decomposer_is_local_and_not_a_transformers_model():
     from langgraph_decomp import ModelConfigError
     from langgraph_decomp.models import local_source
