@@ -90,16 +90,21 @@ PAPER_USER = (
 GUIDED_SYSTEM = (
     "You solve a problem by answering its sub-questions in order. Write one line per "
     "sub-question: its number, then the calculation or fact that answers it and the result, "
-    "for example '1. 12 / 3 = 4'. No other words, no code. Then write the line "
-    + ANSWER_FORMAT
+    "for example '1. 12 / 3 = 4'. Then write one more numbered line that answers the "
+    "problem's own question from the lines before, with any step they leave out. No other "
+    "words, no code. Then write the line " + ANSWER_FORMAT
 )
 """The plan-guided concise prompt (``solve_scheme="guided"``): the sub-questions are the
 reasoning, one short line each, so the solver writes a fraction of chain of thought's
-tokens (the two-stage scheme of Wu et al., 2024, with the work shown per line)."""
+tokens (the two-stage scheme of Wu et al., 2024, with the work shown per line). The extra
+last line answers the problem itself: a small decomposer's plan often stops one step short
+of the question (it asks for each school's players, not all the people sent), and without
+that line the solver's last result was an intermediate one."""
 
 GUIDED_USER = (
     "{context_block}Problem: {question}\n\nSub-questions:\n{hints}\n\n{feedback_block}"
-    "Answer each sub-question in one line, then give the final answer."
+    "Answer each sub-question in one line, then the problem in one more line, then give the "
+    "final answer."
 )
 
 FEEDBACK_BLOCK = (
