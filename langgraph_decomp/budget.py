@@ -18,14 +18,16 @@ from langgraph_decomp.state import ROLES, RoleUsage
 
 
 def hosted_tokens(usage: Mapping[str, RoleUsage], models: RoleModels, ctx: Context) -> int:
-    """Input plus output tokens of the roles whose model is hosted in this run
-    (:meth:`RoleModels.hosted`: a ready local model object counts as local too)."""
+    """Input plus output tokens of the roles whose model is hosted in this run, as each
+    role's usage says (``hosted``, written by the call that spent them); usage without that
+    flag (a checkpoint written by an older version) falls back to :meth:`RoleModels.hosted`
+    (a ready local model object counts as local too)."""
     total = 0
-    for role in ROLES:
-        if not models.hosted(role, ctx):  # type: ignore[arg-type]
-            continue
-        spent = usage.get(role)
-        if spent:
+    for role, spent in usage.items():
+        hosted = spent.get("hosted")
+        if hosted is None:
+            hosted = role in ROLES and models.hosted(role, ctx)  # type: ignore[arg-type]  # role is one of ROLES here
+        if hosted:
             total += spent["input_tokens"] + spent["output_tokens"]
     return total
 

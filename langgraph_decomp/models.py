@@ -831,6 +831,7 @@ class _Prepared:
     config: Any
     stop: dict[str, Any]
     usage_cb: _UsageCallback
+    hosted: bool
 
 
 def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[BaseMessage],
@@ -863,7 +864,7 @@ def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[Ba
             "callbacks": [usage_cb],
         },
     )
-    return _Prepared(role, label, model, secrets, config, stop, usage_cb)
+    return _Prepared(role, label, model, secrets, config, stop, usage_cb, not local)
 
 
 def _call_error(prep: _Prepared, error: Exception) -> DecompError:
@@ -888,6 +889,8 @@ def _reply(prep: _Prepared, response: Any) -> Reply:
         "input_tokens": sum(int(u.get("input_tokens", 0)) for u in totals),
         "output_tokens": sum(int(u.get("output_tokens", 0)) for u in totals),
         "calls": 1,
+        "model": prep.label,
+        "hosted": prep.hosted,
     }
     return text, {prep.role: usage}
 

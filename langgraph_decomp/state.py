@@ -27,6 +27,11 @@ class RoleUsage(TypedDict):
     input_tokens: int
     output_tokens: int
     calls: int
+    model: NotRequired[str]
+    """The role's model in this run (its string, or a ready model's class and name)."""
+    hosted: NotRequired[bool]
+    """Whether that model is hosted (:meth:`~langgraph_decomp.models.RoleModels.hosted`):
+    what the budget's ``max_hosted_tokens`` and the eval's hosted cost count."""
 
 
 class StepResult(TypedDict):
@@ -41,12 +46,17 @@ class StepResult(TypedDict):
 def add_usage(
     left: dict[str, RoleUsage] | None, right: dict[str, RoleUsage] | None
 ) -> dict[str, RoleUsage]:
-    """Reducer: sum token usage per role."""
+    """Reducer: sum token usage per role; a role's ``model`` and ``hosted`` are the newest
+    given."""
     merged: dict[str, RoleUsage] = {k: dict(v) for k, v in (left or {}).items()}  # type: ignore[misc]
     for role, usage in (right or {}).items():
         acc = merged.setdefault(role, {"input_tokens": 0, "output_tokens": 0, "calls": 0})
         for key in ("input_tokens", "output_tokens", "calls"):
             acc[key] += int(usage.get(key, 0))  # type: ignore[literal-required]
+        if "model" in usage:
+            acc["model"] = str(usage["model"])
+        if "hosted" in usage:
+            acc["hosted"] = bool(usage["hosted"])
     return merged
 
 

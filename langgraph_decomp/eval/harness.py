@@ -17,7 +17,6 @@ from langgraph_decomp.eval.checking import SpanRule, score
 from langgraph_decomp.eval.strategies import Strategy
 from langgraph_decomp.models import is_local
 from langgraph_decomp.progress import progress_bar
-from langgraph_decomp.state import ROLES
 
 RESULTS_FILE = "results.jsonl"
 
@@ -37,8 +36,12 @@ class Record(BaseModel):
     """Token F1 for span answers; ``None`` for numbers and yes/no."""
     decomposed: bool = False
     n_subquestions: int = 0
-    usage: dict[str, dict[str, int]] = {}
+    usage: dict[str, dict[str, Any]] = {}
+    """The run's usage per role: tokens, calls, and the role's ``model`` and ``hosted`` flag
+    as the calls reported them."""
     hosted_roles: list[str] = []
+    """Roles on a hosted model: read from the run's usage (what its calls said), else, for a
+    run that failed before spending, from the graph's models and the context."""
     models: dict[str, str] = {}
     """The model string of each role (empty in records written before it was kept)."""
     wall_s: float = 0.0
@@ -72,29 +75,37 @@ def role_models(context: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def hosted_roles(context: dict[str, Any]) -> list[str]:
-    """Roles whose model string (from a run's context; default: embedded) is not local."""
-    return [role for role, spec in role_models(context).items() if not is_local(spec)]
-
-
 def run_roles(graph: Any, context: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """``(model of each role, hosted roles)`` of a run of ``graph`` with ``context``.
+    """``(model of each role, hosted roles)`` that a run of ``graph`` with ``context`` will
+    use, known before it runs; :func:`from_usage` replaces them with what the run's calls
+    report.
 
-    Read from the graph's own models (``build_graph``'s defaults, which need not be the
-    library's) and the run's context; a role on a model string is hosted when the string is
-    not local (:func:`~langgraph_decomp.models.is_local`). A role on a ready chat model
-    object has no model string to price it by: it is read as before, from the context's
-    strings and the library's defaults (:func:`role_models`), as is every role of a graph
-    that is not a ``build_graph`` graph.
+    A ``build_graph`` graph answers itself (:meth:`RoleModels.run_roles`: its own default
+    models, which need not be the library's, the run's context, and the one hosted rule; a
+    ready chat model is labelled by its class and model name); another graph is read from
+    the context's strings and the library's defaults (:func:`role_models`).
     """
-    by_context = role_models(context)
     models = getattr(graph, "decomp_models", None)
-    ctx = resolve_context(context, {}) if models is not None else None
-    labels: dict[str, str] = {}
-    for role in ROLES:
-        choice = models.pick(role, ctx) if models is not None and ctx is not None else None
-        labels[role] = choice if isinstance(choice, str) else by_context[role]
-    return labels, [role for role, spec in labels.items() if not is_local(spec)]
+    if models is None:
+        labels = role_models(context)
+        return labels, [role for role, spec in labels.items() if not is_local(spec)]
+    roles = models.run_roles(resolve_context(context, {}))
+    return ({role: info["model"] for role, info in roles.items()},
+            [role for role, info in roles.items() if info["hosted"]])
+
+
+def from_usage(usage: dict[str, dict[str, Any]], labels: dict[str, str],
+               hosted: list[str]) -> tuple[dict[str, str], list[str]]:
+    """``(models, hosted roles)`` with what each role's usage reports (``model``,
+    ``hosted``, written by the calls that spent it) in place of :func:`run_roles`'s; roles
+    the run did not call keep those."""
+    labels, flags = dict(labels), {role: role in hosted for role in labels}
+    for role, used in usage.items():
+        if isinstance(used.get("model"), str):
+            labels[role] = used["model"]
+        if isinstance(used.get("hosted"), bool):
+            flags[role] = used["hosted"]
+    return labels, [role for role, on in flags.items() if on]
 
 
 def load_records(path: Path) -> list[Record]:
@@ -160,6 +171,7 @@ async def run_eval(
                 record.decomposed = bool(out.get("decomposed"))
                 record.n_subquestions = len(out.get("subquestions") or [])
                 record.usage = out.get("usage") or {}
+                record.models, record.hosted_roles = from_usage(record.usage, labels, hosted)
             except Exception as e:  # recorded, never fatal to the run
                 record.error = f"{type(e).__name__}: {e}"
             record.wall_s = round(time.perf_counter() - start, 3)

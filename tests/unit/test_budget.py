@@ -75,6 +75,30 @@ def test_local_roles_do_not_count_as_hosted_tokens():
     assert hosted_tokens(usage, models, Context(verifier="hf:some/dir")) == 50
 
 
+def test_hosted_tokens_follow_what_each_calls_usage_says():
+    # Usage written by the calls carries `hosted`; it wins over the graph's models (which
+    # here would call every role local).
+    models = RoleModels(decomposer="local:smollm2", solver="local:smollm2")
+    usage = {"decomposer": {"input_tokens": 500, "output_tokens": 90, "calls": 1,
+                            "model": "local:smollm2", "hosted": False},
+             "solver": {"input_tokens": 40, "output_tokens": 10, "calls": 1,
+                        "model": "openai:x", "hosted": True}}
+    assert hosted_tokens(usage, models, Context()) == 50
+
+
+class InProcess(ScriptedChat):
+    runs_in_process: ClassVar[bool] = True  # as LlamaCppChat and LocalChatModel say
+
+
+def test_each_roles_usage_names_its_model_and_whether_it_is_hosted():
+    planner = build_graph(decomposer=InProcess.of(PLAN), solver=ScriptedChat.of("Final answer: 6"))
+    out = planner.invoke({"question": QUESTION},
+                         context={"solve_scheme": "scaffold", "verify": False})
+    solver_usage, plan_usage = out["usage"]["solver"], out["usage"]["decomposer"]
+    assert solver_usage["hosted"] is True and plan_usage["hosted"] is False
+    assert solver_usage["model"] == "ScriptedChat" and plan_usage["model"] == "InProcess"
+
+
 @pytest.mark.parametrize("knob", ["max_calls", "max_hosted_tokens", "deadline_s"])
 def test_budgets_must_be_positive(knob):
     with pytest.raises(InvalidInputError, match=knob):
@@ -82,9 +106,6 @@ def test_budgets_must_be_positive(knob):
 
 
 def test_a_ready_local_model_object_is_not_counted_as_hosted():
-    class InProcess(ScriptedChat):
-        runs_in_process: ClassVar[bool] = True  # as LlamaCppChat and LocalChatModel say
-
     usage = {"solver": {"input_tokens": 40, "output_tokens": 10, "calls": 1}}
     ctx = Context()
     assert hosted_tokens(usage, RoleModels(solver=InProcess.of()), ctx) == 0

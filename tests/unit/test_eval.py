@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from langgraph_decomp import build_graph
-from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER
 from langgraph_decomp.data import Example, load_examples
 from langgraph_decomp.eval import (
     Price,
@@ -23,7 +22,7 @@ from langgraph_decomp.eval import (
     summarize,
     write_reports,
 )
-from langgraph_decomp.eval.harness import hosted_roles
+from langgraph_decomp.eval.harness import from_usage, run_roles
 from langgraph_decomp.eval.report import to_markdown, wilson_interval
 from langgraph_decomp.eval.strategies import StrategyError
 from tests.fakes import RuleChat
@@ -93,12 +92,27 @@ def test_strategy_overrides_are_typed_context_fields():
         make_strategies(["one-stage+solve_scheme=magic"])
 
 
-def test_hosted_roles_follow_the_model_strings():
-    assert hosted_roles({"solver": "openai:x"}) == ["solver", "verifier"]
-    assert hosted_roles({"solver": "openai:x", "decomposer": "openai:y"}) == [
+def test_hosted_roles_of_a_graph_that_is_not_ours_follow_the_model_strings():
+    other = object()  # no `decomp_models`: read from the context's strings
+    assert run_roles(other, {"solver": "openai:x"})[1] == ["solver", "verifier"]
+    assert run_roles(other, {"solver": "openai:x", "decomposer": "openai:y"})[1] == [
         "decomposer", "solver", "verifier"
     ]
-    assert hosted_roles({"solver": "hf:./m"}) == []
+    assert run_roles(other, {"solver": "hf:./m"})[1] == []
+
+
+def test_the_runs_usage_says_which_roles_were_hosted_over_the_guess_before_it():
+    labels = {"decomposer": "local:decomposer", "solver": "llamacpp:smollm2",
+              "verifier": "llamacpp:smollm2"}
+    usage = {"decomposer": {"input_tokens": 9, "output_tokens": 3, "calls": 1,
+                            "model": "local:decomposer", "hosted": False},
+             "solver": {"input_tokens": 40, "output_tokens": 10, "calls": 1,
+                        "model": "ChatOpenAI:gpt-4o-mini", "hosted": True}}
+    models, hosted = from_usage(usage, labels, [])
+    assert hosted == ["solver"] and models["solver"] == "ChatOpenAI:gpt-4o-mini"
+    # A role the run never called keeps the guess; an old record without flags keeps it too.
+    assert from_usage({"solver": {"input_tokens": 1, "output_tokens": 1, "calls": 1}},
+                      labels, ["verifier"]) == (labels, ["verifier"])
 
 
 def oracle_solver():
@@ -133,7 +147,10 @@ async def test_run_eval_records_resumes_and_reports(tmp_path):
     assert [(s.strategy, s.correct, s.n) for s in summaries] == [
         ("one-stage", 3, 3), ("two-stage:oracle+solve_scheme=stepwise", 3, 3)
     ]
-    assert summaries[0].hosted_in_per_q == 0  # fakes count as local: no hosted model string
+    # A ready chat model that does not say it runs in process is hosted, as the budget
+    # counts it: the records read that from the run's usage.
+    assert summaries[0].hosted_in_per_q > 0
+    assert all("solver" in r.hosted_roles and r.models["solver"] == "RuleChat" for r in new)
     paths = write_reports(summaries, tmp_path)
     assert "two-stage:oracle" in paths["markdown"].read_text()
     assert paths["plot"].stat().st_size > 0
@@ -293,8 +310,9 @@ def test_span_answers_get_f1_with_a_bootstrap_interval(tmp_path):
     by_id = {r.id: r for r in new}
     assert by_id["s1"].correct is False and by_id["s1"].f1 == pytest.approx(0.8)
     assert by_id["s2"].correct is True and by_id["s2"].f1 is None
-    assert by_id["s1"].models == {"decomposer": DEFAULT_DECOMPOSER, "solver": DEFAULT_SOLVER,
-                                  "verifier": DEFAULT_SOLVER}
+    # Ready chat models are labelled by their class (and model name, where they have one).
+    assert by_id["s1"].models == {"decomposer": "RuleChat", "solver": "RuleChat",
+                                  "verifier": "RuleChat"}
     (s,) = summarize(load_records(tmp_path / "results.jsonl"))
     assert s.f1 == pytest.approx(0.9)  # the yes/no answer counts 1 (right)
     assert s.f1_low <= s.f1 <= s.f1_high

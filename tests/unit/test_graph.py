@@ -57,6 +57,8 @@ def test_usage_is_summed_per_role():
             "input_tokens": sum(u["input_tokens"] for u in usages),
             "output_tokens": sum(u["output_tokens"] for u in usages),
             "calls": len(usages),
+            "model": "ScriptedChat",
+            "hosted": True,  # a ready chat model that does not run in process
         }
 
     assert out["usage"]["decomposer"] == expected(decomposer)
