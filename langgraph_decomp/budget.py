@@ -22,7 +22,7 @@ def hosted_tokens(usage: Mapping[str, RoleUsage], models: RoleModels, ctx: Conte
     (:meth:`RoleModels.hosted`: a ready local model object counts as local too)."""
     total = 0
     for role in ROLES:
-        if not models.hosted(role, ctx):  # type: ignore[arg-type]
+        if not models.hosted(role, ctx):  # type: ignore[arg-type]  # ROLES is tuple[str, ...]; its items are the Role literals
             continue
         spent = usage.get(role)
         if spent:
