@@ -26,7 +26,7 @@ def hosted_tokens(usage: Mapping[str, RoleUsage], models: RoleModels, ctx: Conte
     for role, spent in usage.items():
         hosted = spent.get("hosted")
         if hosted is None:
-            hosted = role in ROLES and models.hosted(role, ctx)  # type: ignore[arg-type]  # role is one of ROLES here
+            hosted = role in ROLES and models.hosted(role, ctx)  # type: ignore[arg-type]  # a str checked to be in ROLES: one of the Role literals
         if hosted:
             total += spent["input_tokens"] + spent["output_tokens"]
     return total

@@ -118,8 +118,11 @@ def _retry_after_note(value: str) -> str:
         seconds = float(value)
     except ValueError:
         return f"the server asked to retry after {value[:40]}"
+    limit: float | None
     try:
-        from openai._constants import MAX_RETRY_AFTER_DELAY as limit  # noqa: N811
+        from openai._constants import MAX_RETRY_AFTER_DELAY
+
+        limit = MAX_RETRY_AFTER_DELAY
     except ImportError:  # pragma: no cover - another openai version
         limit = None
     if limit is not None and seconds > limit:
@@ -217,7 +220,7 @@ def _deadline_stream_class() -> type:
     except ImportError:  # pragma: no cover - older langchain-openai
         import httpx
 
-    class DeadlineStream(httpx.SyncByteStream):  # type: ignore[name-defined,misc]
+    class DeadlineStream(httpx.SyncByteStream):
         """A response body that stops at the call's deadline, however slowly its bytes come
         (an httpx read timeout only bounds the wait for each one)."""
 
@@ -508,7 +511,7 @@ class GuardedChat(BaseChatModel):
         if problem:
             raise self._error(problem)
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGeneration, ChatResult
 
         inner = self._inner
@@ -530,7 +533,7 @@ class GuardedChat(BaseChatModel):
                            got_content=True)
         return result
 
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGenerationChunk
 
         inner = self._inner
@@ -581,7 +584,7 @@ class GuardedChat(BaseChatModel):
             raise failure
         raise self._error(str(failure))
 
-    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGeneration, ChatResult
 
         inner = self._inner
@@ -600,10 +603,11 @@ class GuardedChat(BaseChatModel):
                            got_content=True)
         return result
 
-    async def _astream(self, messages, stop=None, run_manager=None, **kwargs) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def,override]
+    async def _astream(self, messages, stop=None, run_manager=None, **kwargs) -> AsyncIterator[Any]:
         from langchain_core.outputs import ChatGenerationChunk
 
         inner = self._inner
+        stream: AsyncIterator[Any]
         if self._built_here:
             stream = inner._astream(messages, stop=stop, **kwargs)
         else:
@@ -624,5 +628,5 @@ class GuardedChat(BaseChatModel):
                 yield chunk
         finally:
             with contextlib.suppress(BaseException):
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()  # type: ignore[union-attr]  # both are async generators; AsyncIterator has no aclose
         self._check_finish(finish, streamed=True, got_content=got_content)

@@ -167,11 +167,11 @@ def _run_solve(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         inputs["context"] = args.context
     context = _context(args)
     if args.json:
-        return graph.invoke(inputs, context=context)  # type: ignore[arg-type]
+        return graph.invoke(inputs, context=context)
     result: dict[str, Any] = {}
     with console.status("Planning…") as status:
         for mode, chunk in graph.stream(
-            inputs, context=context, stream_mode=["custom", "values"]  # type: ignore[arg-type]
+            inputs, context=context, stream_mode=["custom", "values"]
         ):
             if mode == "values":
                 result = chunk
@@ -223,6 +223,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
         summarize,
         write_reports,
     )
+    from langgraph_decomp.eval.checking import SpanRule
     from langgraph_decomp.eval.strategies import StrategyError
 
     prices = collect_prices(args.price, Path(args.price_file) if args.price_file else None)
@@ -249,7 +250,7 @@ def _run_eval(args: argparse.Namespace, console: Console) -> int:
         base["verify"] = args.verify
     out_dir = Path(args.out)
     drop = args.format == "drop" or any(e.dataset == "drop" for e in examples)
-    span_rule = "drop" if drop else "squad"
+    span_rule: SpanRule = "drop" if drop else "squad"
     status = 0
     if not args.report_only:
         console.print(f"{len(examples)} questions x {len(strategies)} strategies -> {out_dir}")
@@ -316,6 +317,7 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
 
     from langgraph_decomp import Prompts
     from langgraph_decomp.distill import TrainConfig, run_distill
+    from langgraph_decomp.prompts import DEFAULT_PROMPTS
 
     if args.recipe:
         return _run_recipe(args, console)
@@ -337,7 +339,7 @@ def _run_distill(args: argparse.Namespace, console: Console) -> int:
         max_steps=args.max_steps_plan, evaluate=args.evaluate,
         eval_batch_size=args.eval_batch_size, eval_max_tokens=args.eval_max_tokens,
         eval_backend=args.eval_backend, retrain=args.retrain, log=console.print,
-        **({"prompts": Prompts.from_file(args.prompts)} if args.prompts else {}),
+        prompts=Prompts.from_file(args.prompts) if args.prompts else DEFAULT_PROMPTS,
     )
     if result.metrics:
         console.print(_plan_table("Plans on held-out questions (gold: human sub-questions)",

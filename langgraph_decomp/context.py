@@ -267,7 +267,8 @@ class Context:
                 field=unknown[0],
             )
         self = super().__new__(cls)
-        self._given = frozenset(kwargs)
+        # Shadows the ClassVar (which keeps it out of the dataclass fields) on the instance.
+        object.__setattr__(self, "_given", frozenset(kwargs))
         return self
 
     @classmethod

@@ -139,7 +139,7 @@ def drop_example(row: dict[str, Any], index: int) -> Example:
     if not golds:
         raise DataError(f"row {index}: 'answers_spans' holds no answer")
     types = row["answers_spans"].get("types") if isinstance(row["answers_spans"], dict) else None
-    numeric = bool(types) and all(t == "number" for t in types)
+    numeric = bool(types and all(t == "number" for t in types))
     return Example(
         id=str(row.get("query_id") or f"row-{index}"), question=str(row["question"]).strip(),
         gold=golds[0], golds=golds, answer_type="number" if numeric else "span",

@@ -99,25 +99,26 @@ def build_graph(
     )
     if not isinstance(prompts, Prompts):
         raise TypeError(f"prompts must be a Prompts, got {type(prompts).__name__}")
-    bound = {"models": models, "prompts": prompts}
     # Every node has a sync and an async body: under `ainvoke` the model calls are awaited.
-    builder.add_node("decompose", node(decompose_core, "decompose", **bound))
+    builder.add_node("decompose", node(decompose_core, "decompose", models=models,
+                                       prompts=prompts))
     # With a `cache`, a solve task identical to an earlier one (same question, plan, answers
     # so far, feedback, solver and knobs) is answered from the cache, not the solver.
-    builder.add_node("solve", node(solve_core, "solve", **bound),
+    builder.add_node("solve", node(solve_core, "solve", models=models, prompts=prompts),
                      cache_policy=CachePolicy(key_func=solve_cache_key))
-    builder.add_node("verify", node(verify_core, "verify", **bound))
-    builder.add_node("aggregate", node(aggregate_core, "aggregate", **bound))
+    builder.add_node("verify", node(verify_core, "verify", models=models, prompts=prompts))
+    builder.add_node("aggregate", node(aggregate_core, "aggregate", models=models,
+                                       prompts=prompts))
     builder.add_edge(START, "decompose")
-    router = partial(route, **bound)
+    router = partial(route, models=models, prompts=prompts)
     builder.add_conditional_edges("decompose", router, ["solve", "aggregate"])
     builder.add_edge("solve", "verify")
     builder.add_conditional_edges("verify", router, ["solve", "aggregate"])
     builder.add_edge("aggregate", END)
     compiled = builder.compile(checkpointer=checkpointer, cache=cache, store=store, name=name)
-    compiled = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"},
-                            decomp_models=models, decomp_prompts=prompts)
-    return compiled.with_config(metadata={"ls_integration": LS_INTEGRATION})  # type: ignore[return-value]
+    graph = _DecompGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"},
+                         decomp_models=models, decomp_prompts=prompts)
+    return graph.with_config(metadata={"ls_integration": LS_INTEGRATION})
 
 
 def _check_backend(name: str, value: object, kinds: tuple[type, ...], example: str,
@@ -129,7 +130,7 @@ def _check_backend(name: str, value: object, kinds: tuple[type, ...], example: s
                                 field=name)
 
 
-class _DecompGraph(CompiledStateGraph):  # type: ignore[type-arg]
+class _DecompGraph(CompiledStateGraph[State, Context, InputState, OutputState]):
     """The compiled graph; every run and state update first wraps a plain-text
     ``configurable["api_key"]`` as a ``SecretStr`` (:func:`protect_config`), so LangGraph
     does not copy the key into checkpoint metadata or ``debug`` stream events.

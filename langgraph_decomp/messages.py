@@ -30,7 +30,9 @@ def last_human_text(messages: list[BaseMessage]) -> str:
 
 
 def messages_node(
-    graph: CompiledStateGraph | None = None, *, context: dict[str, Any] | None = None
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> Callable[[dict[str, Any], RunnableConfig], dict[str, Any]]:
     """A node for a ``messages`` state: answer the last human message with the graph.
 
@@ -41,9 +43,11 @@ def messages_node(
         from langgraph_decomp import graph as default_graph
 
         graph = default_graph
+    # Any compiled graph, the caller's too; the run context goes in as a dict.
+    run_graph: CompiledStateGraph[Any, Any, Any, Any] = graph
 
     def reason(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
-        out = graph.invoke(
+        out = run_graph.invoke(
             {"question": last_human_text(state["messages"])}, config, context=context
         )
         details = {k: out.get(k) for k in ("subquestions", "usage", "decomposed", "verified")}

@@ -46,6 +46,7 @@ from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigErro
 from langgraph_decomp.state import RoleUsage
 
 if TYPE_CHECKING:
+    from langchain_huggingface import ChatHuggingFace
     from pydantic import SecretStr
 
 Role = Literal["decomposer", "solver", "verifier"]
@@ -183,7 +184,7 @@ def _load_weights(source: str, gguf_file: str | None) -> tuple[Any, Any, threadi
 
 
 @functools.lru_cache(maxsize=1)
-def _local_chat_model_class() -> type[BaseChatModel]:
+def _local_chat_model_class() -> type[ChatHuggingFace]:
     """Define the local chat model class (needs the optional ``local`` extra)."""
     from langchain_core.messages import AIMessageChunk
     from langchain_core.outputs import ChatGenerationChunk
@@ -216,25 +217,25 @@ def _local_chat_model_class() -> type[BaseChatModel]:
                 stops = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
                 kwargs["pipeline_kwargs"] = {**kwargs.get("pipeline_kwargs", {}), **stops}
 
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
             self._stop_on_strings(stop, kwargs)
             with self._lock:
                 result = super()._generate(messages, stop, run_manager, **kwargs)
             for generation in result.generations:
                 message = generation.message
                 text = message.text
-                message.usage_metadata = self._usage(messages, text)  # type: ignore[attr-defined]
+                message.usage_metadata = self._usage(messages, text)
                 message.response_metadata["model_name"] = self.model_id
                 if stop:  # counted above as decoded; the reply ends before the stop string
                     message.content = _cut_at(text, stop)
             return result
 
-        async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
             sync_manager = run_manager.get_sync() if run_manager else None
             call = functools.partial(self._generate, messages, stop, sync_manager, **kwargs)
             return await asyncio.get_running_loop().run_in_executor(None, call)
 
-        def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[Any]:  # type: ignore[no-untyped-def,override]
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[Any]:
             # The pipeline's own streaming reports each raw token itself; here the text up to
             # the first stop string is yielded once (LangChain reports the yielded chunks).
             self._stop_on_strings(stop, kwargs)
@@ -252,7 +253,7 @@ def _local_chat_model_class() -> type[BaseChatModel]:
             yield ChatGenerationChunk(
                 message=AIMessageChunk(
                     content=kept[sent:],
-                    usage_metadata=self._usage(messages, text),  # type: ignore[arg-type]
+                    usage_metadata=self._usage(messages, text),  # type: ignore[arg-type]  # _usage's dict[str, int] has UsageMetadata's keys
                     response_metadata={"model_name": self.model_id},
                 )
             )
@@ -369,7 +370,7 @@ class LlamaCppChat(BaseChatModel):
         return {"model_id": self.model_id, "max_tokens": self.max_tokens,
                 "temperature": self.temperature}
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGeneration, ChatResult
 
         llm, lock = _load_llamacpp(self.path, self.lora)
@@ -394,7 +395,7 @@ class LlamaCppChat(BaseChatModel):
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def,override]
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
         call = functools.partial(self._generate, messages, stop, None, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
@@ -421,7 +422,7 @@ def _local_chat_model(spec: str, *, max_tokens: int, temperature: float) -> Base
     # several strategies in an eval) is answered from memory. Sampling is never cached.
     cache = InMemoryCache(maxsize=LOCAL_REPLY_CACHE_SIZE) if temperature == 0 else False
     chat = _local_chat_model_class()(llm=llm, tokenizer=tokenizer, model_id=spec, cache=cache)
-    chat._lock = lock  # type: ignore[attr-defined]
+    chat._lock = lock  # type: ignore[attr-defined]  # a PrivateAttr of the subclass the factory defines
     return chat
 
 
@@ -568,7 +569,7 @@ def _hosted_chat_model(
     try:
         from langchain_openai.chat_models.base import BaseChatOpenAI
     except ImportError:  # pragma: no cover
-        BaseChatOpenAI = ()  # type: ignore[assignment,misc]  # noqa: N806
+        BaseChatOpenAI = ()  # type: ignore[assignment,misc]  # no such class: isinstance(x, ()) is False  # noqa: N806
     if isinstance(model, BaseChatOpenAI):
         model.stream_usage = True
         if base_url:
@@ -791,7 +792,7 @@ def drive(steps: Steps[T], models: RoleModels) -> T:
                                          run_name=call.run_name, local_stop=call.local_stop,
                                          started_at=call.started_at))
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
 
 
 async def adrive(steps: Steps[T], models: RoleModels) -> T:
@@ -804,7 +805,7 @@ async def adrive(steps: Steps[T], models: RoleModels) -> T:
                                       started_at=call.started_at)
             call = steps.send(reply)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
 
 
 def ask(call: ModelCall) -> Steps[Reply]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, cast
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
@@ -58,7 +58,7 @@ def node(
     try:
         from langgraph._internal._runnable import RunnableCallable
     except ImportError:  # pragma: no cover - another langgraph layout
-        RunnableCallable = None  # type: ignore[assignment,misc]  # noqa: N806
+        RunnableCallable = None  # type: ignore[assignment,misc]  # marks it missing: RunnableLambda below  # noqa: N806
 
     def run(state: Any, runtime: Runtime[Context]) -> Update:
         return drive(core(state, runtime, models=models, prompts=prompts), models)
@@ -76,10 +76,10 @@ def node(
         return RunnableLambda(lambda state: run(state, get_runtime()), afunc=afunc, name=name)
     # As langgraph's prebuilt agent registers its model node: one runnable, both bodies; the
     # runtime is injected into either by name, and no extra trace level is added.
-    return RunnableCallable(run, arun, name=name, trace=False)  # type: ignore[no-any-return]
+    return RunnableCallable(run, arun, name=name, trace=False)
 
 
-def validate_input(state: dict[str, Any], ctx: Context) -> tuple[str, str]:
+def validate_input(state: Mapping[str, Any], ctx: Context) -> tuple[str, str]:
     """Check the graph input; return the stripped question and context text.
 
     Raises:
@@ -130,11 +130,18 @@ def context_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         parts = [item if isinstance(item, str) else getattr(item, "page_content", None)
                  for item in value]
-        if all(isinstance(part, str) for part in parts):
-            return "\n\n".join(part.strip() for part in parts if part.strip())  # type: ignore[union-attr]
+        texts = [part for part in parts if isinstance(part, str)]
+        if len(texts) == len(parts):
+            return "\n\n".join(part.strip() for part in texts if part.strip())
     raise InvalidInputError(
         "'context' must be a string or a list of strings or documents (page_content), got "
         f"{type(value).__name__}.", field="context")
+
+
+def _stored_context(state: State) -> str | None:
+    """The run's ``context`` after ``decompose``: the text :func:`validate_input` made of it
+    (the input may be a list; the state ``decompose`` writes holds the string)."""
+    return cast("str | None", state.get("context"))
 
 
 def _validate_given_plan(given: Any, ctx: Context) -> None:
@@ -254,7 +261,7 @@ def route(state: State, *, models: RoleModels,
             "solve",
             SolveTask(
                 question=state["question"],
-                context=state.get("context") or "",
+                context=_stored_context(state) or "",
                 plan=plan,
                 steps=steps,
                 index=i,
@@ -324,11 +331,11 @@ def _verify_steps(state: State, ctx: Context, models: RoleModels,
                         models, ctx):
             break
         messages = prompts.verify_step_messages(
-            state["question"], plan[i], step["answer"], context=state.get("context"),
+            state["question"], plan[i], step["answer"], context=_stored_context(state),
             previous_block=prompts.previous_text(plan, steps, list(range(i))),
         )
         text, used = yield from ask(ModelCall("verifier", ctx, messages, f"verify[{i + 1}]"))
-        usage = add_usage(usage, used)  # type: ignore[arg-type]
+        usage = add_usage(usage, used)
         verdict, feedback = parse_verdict(text)
         checks[key] = checks.get(key, 0) + 1
         if verdict is False and checks[key] <= ctx.max_repairs:
@@ -366,7 +373,7 @@ def verify_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
         return {"stopped": f"{stopped}; answer not verified"}
     plan = state.get("plan") or []
     messages = prompts.verify_messages(
-        state["question"], draft, extract_answer(draft), context=state.get("context"),
+        state["question"], draft, extract_answer(draft), context=_stored_context(state),
         previous_block=prompts.previous_text(plan, state.get("steps") or [],
                                              list(range(len(plan))))
         if ctx.solve_scheme == "stepwise" else "",

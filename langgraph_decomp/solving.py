@@ -67,7 +67,7 @@ def majority(
     usage: dict[str, Any] = {}
     for k, call in enumerate(calls):
         text, used = yield from call()
-        usage = add_usage(usage, used)  # type: ignore[arg-type]
+        usage = add_usage(usage, used)
         key = vote_key(answer_of(text))
         votes[key] += 1
         first_text.setdefault(key, text)

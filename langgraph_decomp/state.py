@@ -48,11 +48,11 @@ def add_usage(
 ) -> dict[str, RoleUsage]:
     """Reducer: sum token usage per role; a role's ``model`` and ``hosted`` are the newest
     given."""
-    merged: dict[str, RoleUsage] = {k: dict(v) for k, v in (left or {}).items()}  # type: ignore[misc]
+    merged: dict[str, RoleUsage] = {k: dict(v) for k, v in (left or {}).items()}  # type: ignore[misc]  # dict() of a TypedDict is dict[str, object]
     for role, usage in (right or {}).items():
         acc = merged.setdefault(role, {"input_tokens": 0, "output_tokens": 0, "calls": 0})
         for key in ("input_tokens", "output_tokens", "calls"):
-            acc[key] += int(usage.get(key, 0))  # type: ignore[literal-required]
+            acc[key] += int(usage.get(key, 0))  # type: ignore[call-overload]  # mypy types .get() over the loop's literal keys as object
         if "model" in usage:
             acc["model"] = str(usage["model"])
         if "hosted" in usage:

@@ -43,7 +43,7 @@ def _format(out: dict[str, Any]) -> str:
 
 
 def as_tool(
-    graph: CompiledStateGraph | None = None,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     *,
     name: str = DEFAULT_TOOL_NAME,
     description: str = DEFAULT_TOOL_DESCRIPTION,
@@ -66,6 +66,8 @@ def as_tool(
         from langgraph_decomp import graph as default_graph
 
         graph = default_graph
+    # Any compiled graph, the caller's too; the run context goes in as a dict.
+    run_graph: CompiledStateGraph[Any, Any, Any, Any] = graph
 
     run_context = context
 
@@ -75,13 +77,13 @@ def as_tool(
     def solve(
         question: str, config: RunnableConfig, context: str | None = None
     ) -> tuple[str, dict[str, Any]]:
-        out = graph.invoke(_inputs(question, context), config, context=run_context)
+        out = run_graph.invoke(_inputs(question, context), config, context=run_context)
         return _format(out), out
 
     async def asolve(
         question: str, config: RunnableConfig, context: str | None = None
     ) -> tuple[str, dict[str, Any]]:
-        out = await graph.ainvoke(_inputs(question, context), config, context=run_context)
+        out = await run_graph.ainvoke(_inputs(question, context), config, context=run_context)
         return _format(out), out
 
     return StructuredTool.from_function(

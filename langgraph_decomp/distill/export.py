@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph_decomp.errors import ModelConfigError
 
+if TYPE_CHECKING:
+    from gguf import GGUFReader
+
 SUPPORTED_ARCHS = ("llama",)
+
+
+def _metadata(reader: GGUFReader, key: str, path: str | Path) -> Any:
+    """The value of ``key`` in a GGUF file's metadata."""
+    field = reader.get_field(key)
+    if field is None:
+        raise ModelConfigError(f"{path} has no {key!r} metadata.")
+    return field.contents()
 
 
 def _rope_interleave(weights: Any, n_head: int) -> Any:
@@ -52,9 +63,9 @@ def export_gguf(hf_dir: str | Path, base_gguf: str | Path, out_path: str | Path,
     if arch not in SUPPORTED_ARCHS:
         raise ModelConfigError(f"GGUF export supports {SUPPORTED_ARCHS} students, "
                                f"{base_gguf} is {arch!r}.")
-    n_blocks = reader.get_field(f"{arch}.block_count").contents()
-    n_head = reader.get_field(f"{arch}.attention.head_count").contents()
-    n_kv = reader.get_field(f"{arch}.attention.head_count_kv").contents()
+    n_blocks = _metadata(reader, f"{arch}.block_count", base_gguf)
+    n_head = _metadata(reader, f"{arch}.attention.head_count", base_gguf)
+    n_kv = _metadata(reader, f"{arch}.attention.head_count_kv", base_gguf)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_blocks)
 
     trained: dict[str, Any] = {}
@@ -132,9 +143,9 @@ def export_lora_gguf(adapter_dir: str | Path, base_gguf: str | Path, out_path: s
     if arch not in SUPPORTED_ARCHS:
         raise ModelConfigError(f"Adapter export supports {SUPPORTED_ARCHS} bases, "
                                f"{base_gguf} is {arch!r}.")
-    n_blocks = reader.get_field(f"{arch}.block_count").contents()
-    n_head = reader.get_field(f"{arch}.attention.head_count").contents()
-    n_kv = reader.get_field(f"{arch}.attention.head_count_kv").contents()
+    n_blocks = _metadata(reader, f"{arch}.block_count", base_gguf)
+    n_head = _metadata(reader, f"{arch}.attention.head_count", base_gguf)
+    n_kv = _metadata(reader, f"{arch}.attention.head_count_kv", base_gguf)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_blocks)
     base_shapes = {t.name: tuple(int(n) for n in reversed(t.shape)) for t in reader.tensors}
 

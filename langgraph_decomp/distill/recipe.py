@@ -357,13 +357,15 @@ def evaluate_recipe(
         held = _eval_examples(eval_set, splits, eval_limit)
         if not held:
             continue
+
+        def on_result(label: str, m: PlanMetrics, name: str = eval_set.name) -> None:
+            log(f"{name} / {label}: parse {m.parse_rate:.1%}, count within 1 "
+                f"{m.count_within_1:.1%}, ROUGE-L {m.rouge_l_f1:.3f}, cap "
+                f"{m.hit_cap}, repeats {m.repeated_line} (n={m.n})")
+
         metrics[eval_set.name] = evaluate_plans(
             decomposers, held, shots=shots, max_subquestions=recipe.max_subquestions,
-            max_tokens=recipe.eval_max_tokens, stop_at_cap=False,
-            on_result=lambda label, m, name=eval_set.name: log(
-                f"{name} / {label}: parse {m.parse_rate:.1%}, count within 1 "
-                f"{m.count_within_1:.1%}, ROUGE-L {m.rouge_l_f1:.3f}, cap "
-                f"{m.hit_cap}, repeats {m.repeated_line} (n={m.n})"),
+            max_tokens=recipe.eval_max_tokens, stop_at_cap=False, on_result=on_result,
         )
     return metrics
 

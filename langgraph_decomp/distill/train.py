@@ -119,11 +119,12 @@ def finetune(
         )
     # Activation checkpointing trades compute for memory: on CPU it made a step ~16x slower.
     names = {f.name for f in dataclasses.fields(SFTConfig)}
-    no_checkpointing = {
+    # Keyword arguments whose names depend on the installed TRL/transformers version.
+    no_checkpointing: dict[str, Any] = {
         ("activation_checkpointing" if "activation_checkpointing" in names
          else "gradient_checkpointing"): False
     }
-    sampling = (
+    sampling: dict[str, Any] = (
         {"train_sampling_strategy": "group_by_length" if config.group_by_length else "random"}
         if "train_sampling_strategy" in names else {"group_by_length": config.group_by_length}
     )
@@ -162,7 +163,8 @@ def finetune(
             peft_config=peft_config,
         )
         result = trainer.train()
-    trained = trainer.model
+    # A PeftModel with LoRA, else the PreTrainedModel (trl types it Module | None).
+    trained: Any = trainer.model
     out_dir.mkdir(parents=True, exist_ok=True)
     if config.lora:
         if save_adapter:

@@ -146,8 +146,8 @@ def summarize(
         if r.error is None or (r.id, r.strategy) not in latest:
             latest[(r.id, r.strategy)] = r
     by_strategy: dict[str, list[Record]] = {}
-    for (_, s), r in latest.items():
-        by_strategy.setdefault(s, []).append(r)
+    for (_, strategy), r in latest.items():
+        by_strategy.setdefault(strategy, []).append(r)
     out = [_summary(name, by_strategy[name], prices or {}) for name in names
            if by_strategy.get(name)]
     basis: CostBasis = "$" if out and all(s.cost_per_q is not None for s in out) else (
@@ -247,13 +247,13 @@ def _clause(s: Summary, with_n: bool) -> str:
 def conclusion(summaries: Sequence[Summary]) -> str | None:
     """One sentence with one clause per strategy against the baseline, from the numbers;
     ``None`` when there is nothing to compare."""
-    compared = [s for s in summaries if s.vs_baseline is not None]
+    compared = [(s, s.vs_baseline) for s in summaries if s.vs_baseline is not None]
     if not compared:
         return None
-    baseline = compared[0].vs_baseline.baseline  # type: ignore[union-attr]
-    sizes = {s.vs_baseline.n for s in compared}  # type: ignore[union-attr]
+    baseline = compared[0][1].baseline
+    sizes = {p.n for _, p in compared}
     head = f"Against {baseline}" + (f" (n = {next(iter(sizes))})" if len(sizes) == 1 else "")
-    return f"{head}: " + "; ".join(_clause(s, len(sizes) > 1) for s in compared) + "."
+    return f"{head}: " + "; ".join(_clause(s, len(sizes) > 1) for s, _ in compared) + "."
 
 
 def print_summary(summaries: Sequence[Summary], console: Console | None = None) -> None:
@@ -289,7 +289,7 @@ def to_csv_rows(summaries: Sequence[Summary]) -> list[list[object]]:
     fields = [k for k in Summary.model_fields if k not in _CSV_SKIP]
     header = fields + [f"hosted_{r}_per_q" for r in ROLES] + [f"cost_{r}_per_q" for r in ROLES]
     header += ["baseline", "b", "c", "mcnemar_p", "accuracy_diff_points"]
-    rows: list[list[object]] = [header]
+    rows: list[list[object]] = [list(header)]
     for s in summaries:
         p = s.vs_baseline
         row = [getattr(s, k) for k in fields]
@@ -338,6 +338,8 @@ def plot(
     markers = "osD^vP*Xhp<>"
     for i, s in enumerate(summaries):
         value = s.hosted_in_per_q + s.hosted_out_per_q if x == "tokens" else cost_of(s)
+        if value is None:  # an unknown cost: no point, as matplotlib draws an x of None
+            value = math.nan
         name = f"{s.strategy} (baseline)" if s.is_baseline and len(summaries) > 1 else s.strategy
         # Strategy strings are long: a legend under the axes keeps them readable.
         ax.errorbar(value, s.accuracy, yerr=[[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]],

@@ -457,7 +457,8 @@ def test_verify_steps_repairs_are_bounded_per_step():
 
 
 def test_guided_scheme_is_one_call_whose_lines_answer_the_subquestions():
-    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+    # The extra third line answers the problem itself; it is not a sub-question's answer.
+    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\n3. 6 apples\nFinal answer: 6")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
         {"question": QUESTION}, context={"solve_scheme": "guided", "verify": False}
     )
@@ -472,8 +473,8 @@ def test_guided_scheme_is_one_call_whose_lines_answer_the_subquestions():
     assert system.content == prompts.GUIDED_SYSTEM
     assert user.content == (
         f"Problem: {QUESTION}\n\nSub-questions:\n1. How many apples after buying?\n"
-        "2. How many after eating?\n\nAnswer each sub-question in one line, then give the "
-        "final answer."
+        "2. How many after eating?\n\nAnswer each sub-question in one line, then the problem "
+        "in one more line, then give the final answer."
     )
 
 
