@@ -69,4 +69,5 @@ async def test_an_awaited_stream_streams_tokens_and_counts_usage():
     assert "".join(m.content for m, _ in tokens) == "Final answer: 6"
     out = [chunk for mode, chunk in events if mode == "values"][-1]
     assert out["answer"] == "6"
-    assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1}
+    assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1,
+                                       "model": "openai:fake", "hosted": True}

@@ -25,7 +25,7 @@ def test_solver_on_an_openai_compatible_server_reports_its_token_usage(llama_ser
     )
     out = graph.invoke(
         {"question": QUESTION},
-        context={"base_url": llama_server, "solver_max_tokens": 96, "verifier_max_tokens": 48,
+        context={"base_url": llama_server, "solver_max_tokens": 256, "verifier_max_tokens": 48,
                  "max_repairs": 0, "solve_scheme": "stepwise", "verify": True},
     )
     solver = out["usage"]["solver"]
@@ -33,7 +33,7 @@ def test_solver_on_an_openai_compatible_server_reports_its_token_usage(llama_ser
     assert solver["calls"] == 3 and verifier["calls"] == 1
     # Token counts come only from the server's `usage` field (the fake decomposer reports
     # its own, separately). The replies ended by themselves, within the caps.
-    assert solver["input_tokens"] > 0 and 0 < solver["output_tokens"] <= 3 * 96
+    assert solver["input_tokens"] > 0 and 0 < solver["output_tokens"] <= 3 * 256
     assert 0 < verifier["output_tokens"] <= 48
     assert [s["question"] for s in out["subquestions"]] == [
         "How much does one pen cost?", "How much do 3 pens cost?"

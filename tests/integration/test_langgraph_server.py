@@ -49,4 +49,5 @@ def test_server_streams_a_run_and_returns_the_answer(dev_server):
     state = client.threads.get_state(thread["thread_id"])["values"]
     assert state["answer"] == "6"
     assert state["subquestions"] == [{"question": "What is 2 times 3?", "answer": ""}]
-    assert state["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1}
+    assert state["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1,
+                                       "model": "openai:fake", "hosted": True}

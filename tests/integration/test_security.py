@@ -277,4 +277,5 @@ def test_a_finished_stream_is_accepted_with_its_usage(awaited):
                      stream=True, awaited=awaited)
     out = [chunk for mode, chunk in events if mode == "values"][-1]
     assert out["answer"] == "6"
-    assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1}
+    assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1,
+                                       "model": "openai:fake", "hosted": True}

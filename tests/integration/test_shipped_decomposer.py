@@ -91,6 +91,26 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
         models._cached_chat_model.cache_clear()
 
 
+def test_a_teacher_below_the_recipes_rouge_gate_stops_the_run_before_training(
+        tmp_path, monkeypatch, capsys):
+    from langgraph_decomp import models
+    from langgraph_decomp.cli import main
+
+    recipe = json.loads((FIXTURES / "recipe_tiny.json").read_text())
+    recipe["teacher_check"]["min_rouge_l"] = 0.99  # no 135M teacher reaches this
+    for part in (recipe["teacher_check"], *recipe["sources"], *recipe["evaluate"]):
+        if "data" in part:
+            part["data"] = str(FIXTURES / part["data"])
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "weights")
+    out = tmp_path / "run"
+    assert main(["distill", "--recipe", str(path), "--out", str(out), "--train-steps", "1",
+                 "--ship"]) == 2
+    assert "below the recipe's min_rouge_l 0.99" in " ".join(capsys.readouterr().out.split())
+    assert not (out / "result.json").exists() and not (tmp_path / "weights").exists()
+
+
 def test_the_shipped_decomposer_plans_offline_and_stops_by_itself(socket_disabled):
     """The adapter in the package (no network) plans the apples question into at least two
     parsed sub-questions and ends its turn before its token cap."""
