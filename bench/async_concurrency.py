@@ -133,6 +133,28 @@ async def direct_seconds(examples: list[Any], context: dict[str, Any],
     return time.perf_counter() - start
 
 
+async def raw_seconds(examples: list[Any], context: dict[str, Any], concurrency: int) -> float:
+    """The same number of calls on the bare ``openai`` async client: the machine's ceiling."""
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=context["base_url"], api_key="sk-local", max_retries=0)
+    semaphore = asyncio.Semaphore(concurrency)
+    messages: list[Any] = [{"role": "user", "content": "Ann has 3 stickers."}]
+
+    async def one() -> None:
+        async with semaphore:
+            for _ in range(2):
+                await client.chat.completions.create(model="fake", messages=messages,
+                                                     max_tokens=192)
+
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(*(one() for _ in examples))
+    finally:
+        await client.close()
+    return time.perf_counter() - start
+
+
 async def graph_seconds(graph: Any, examples: list[Any], context: dict[str, Any],
                         concurrency: int) -> float:
     """The graph itself, one ``ainvoke`` per question, at most ``concurrency`` at once."""
@@ -174,11 +196,16 @@ async def main(args: argparse.Namespace) -> None:
             direct = await direct_seconds(subset, context, concurrency)
             through = await graph_seconds(graph, subset, context, concurrency)
             rows.append((concurrency, len(subset), direct, through))
+        # Last: the bare client's ceiling (its idle keep-alive connections stay open).
+        bare = await raw_seconds(examples, context, args.concurrency)
         print("\n| concurrency | questions | direct calls s | graph s | overhead |"
               "\n|---|---|---|---|---|")
         for concurrency, n, direct, through in rows:
             print(f"| {concurrency} | {n} | {direct:.2f} | {through:.2f} | "
                   f"{(through / direct - 1) * 100:+.1f} % (goal <= 5 %) |")
+        print(f"\nThe bare openai async client, the same {calls} calls at concurrency "
+              f"{args.concurrency}: {bare:.2f} s ({serial / bare:.1f}x the eval at "
+              f"concurrency 1: the most this machine allows any eval here).")
     finally:
         server.terminate()
         server.join(5)
