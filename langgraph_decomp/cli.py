@@ -283,7 +283,7 @@ def _run_recipe(args: argparse.Namespace, console: Console) -> int:
     from pathlib import Path
 
     from langgraph_decomp.distill.recipe import load_recipe, run_recipe
-    from langgraph_decomp.models import WEIGHTS_DIR
+    from langgraph_decomp.models.specs import WEIGHTS_DIR  # read at call time (tests move it)
 
     out = Path(args.out if args.out != "runs/distill" else "runs/decomposer")
     result = run_recipe(

@@ -65,7 +65,7 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
     weights = tmp_path / "weights"
-    monkeypatch.setattr(models, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", weights)
     out = tmp_path / "run"
     assert main(["distill", "--recipe", str(path), "--out", str(out), "--train-steps", "2",
                  "--ship"]) == 0
@@ -82,13 +82,13 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     assert set(json.loads((weights / "trained_ids.json").read_text())) == {
         "gsm8k-train", "strategyqa"}
     # What was shipped is what `local:decomposer` now loads, sha256 checked.
-    models._cached_chat_model.cache_clear()
+    models.cache._cached_chat_model.cache_clear()
     try:
         chat = load_chat_model("local:decomposer", max_tokens=16)
         assert chat.lora == str(weights / manifest["file"])
         assert chat.invoke(decompose_messages(QUESTION)).usage_metadata["output_tokens"] > 0
     finally:
-        models._cached_chat_model.cache_clear()
+        models.cache._cached_chat_model.cache_clear()
 
 
 def test_a_teacher_below_the_recipes_rouge_gate_stops_the_run_before_training(
@@ -103,7 +103,7 @@ def test_a_teacher_below_the_recipes_rouge_gate_stops_the_run_before_training(
             part["data"] = str(FIXTURES / part["data"])
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
-    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "weights")
     out = tmp_path / "run"
     assert main(["distill", "--recipe", str(path), "--out", str(out), "--train-steps", "1",
                  "--ship"]) == 2

@@ -92,7 +92,7 @@ def test_local_planners_stop_where_the_line_past_the_cap_would_start(
 
     looping = "\n".join(f"{i}. How many apples does Tom have?" for i in range(1, 11))
     planner = _StopHonouringChat(messages=iter([AIMessage(content=looping)]), stops=[])
-    monkeypatch.setattr(models_module, "load_chat_model", lambda spec, **_: planner)
+    monkeypatch.setattr(models_module.roles, "load_chat_model", lambda spec, **_: planner)
     graph = build_graph(decomposer=decomposer, solver=ScriptedChat.of("Final answer: 8"))
     out = graph.invoke({"question": "Tom has 3 apples and buys 5 more. How many apples now?"},
                        context={"verify": False, "solve_scheme": "scaffold",
@@ -118,7 +118,7 @@ def test_shipped_weights_pass_their_sha256_check(tmp_path, monkeypatch):
     from langgraph_decomp import models
 
     path = _ship(tmp_path / "w")
-    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
     assert models.shipped_adapter_path() == path
 
 
@@ -135,7 +135,7 @@ def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_th
         path.write_bytes(b"adapter bytez")  # same size, other bytes
     else:
         (tmp_path / "w" / "manifest.json").unlink()
-    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
     named = "manifest.json" if damage == "no manifest" else "decomposer.lora.gguf"
     with pytest.raises(ModelConfigError, match=named) as info:
         load_chat_model("local:decomposer")
@@ -151,14 +151,14 @@ def test_a_model_cached_from_good_weights_does_not_hide_weights_damaged_since(
     from langgraph_decomp import ModelConfigError, models
 
     path = _ship(tmp_path / "w")
-    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "w")
-    monkeypatch.setattr(models, "_load_llamacpp", lambda *a, **k: None)  # no real load
-    models._cached_chat_model.cache_clear()
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
+    monkeypatch.setattr(models.cache, "load_llamacpp", lambda *a, **k: None)  # no real load
+    models.cache._cached_chat_model.cache_clear()
     assert load_chat_model("local:decomposer", max_tokens=7).lora == str(path)  # cached now
     path.write_bytes(b"adapter bytez")  # same size, other bytes
     with pytest.raises(ModelConfigError, match="decomposer.lora.gguf"):
         load_chat_model("local:decomposer", max_tokens=7)
-    models._cached_chat_model.cache_clear()
+    models.cache._cached_chat_model.cache_clear()
 
 
 def test_the_shipped_decomposer_is_local_and_not_a_transformers_model():

@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 import langgraph_decomp.models as models_module
 from langgraph_decomp import ModelCallError, ModelConfigError, build_graph
-from langgraph_decomp.calls import scrub, secret_value
 from langgraph_decomp.models import load_chat_model
+from langgraph_decomp.models.guard import scrub, secret_value
 from tests.fakes import ScriptedChat
 from tests.leaks import assert_no_secret, find_secret
 
@@ -166,13 +166,13 @@ def test_each_provider_gets_only_its_own_key(monkeypatch, base_url):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-SENTINEL")
     recorded = _Recorded()
     monkeypatch.setattr(langchain.chat_models, "init_chat_model", recorded)
-    models_module._cached_chat_model.cache_clear()
+    models_module.cache._cached_chat_model.cache_clear()
     try:
         for spec in ("anthropic:claude-sonnet-4-5", "claude-sonnet-4-5",
                      "google_genai:gemini-2.5-flash", "openai:gpt-4o-mini"):
             load_chat_model(spec, base_url=base_url)
     finally:
-        models_module._cached_chat_model.cache_clear()
+        models_module.cache._cached_chat_model.cache_clear()
     for spec, kwargs in recorded.calls:
         if spec.startswith("openai:"):
             # The OpenAI client reads OPENAI_API_KEY itself; with base_url it is passed on.
@@ -187,11 +187,11 @@ def test_an_explicit_key_goes_to_the_model_it_was_given_for(monkeypatch):
 
     recorded = _Recorded()
     monkeypatch.setattr(langchain.chat_models, "init_chat_model", recorded)
-    models_module._cached_chat_model.cache_clear()
+    models_module.cache._cached_chat_model.cache_clear()
     try:
         load_chat_model("anthropic:claude-sonnet-4-5", api_key=SecretStr("sk-explicit-1"))
     finally:
-        models_module._cached_chat_model.cache_clear()
+        models_module.cache._cached_chat_model.cache_clear()
     assert recorded.calls[0][1]["api_key"] == "sk-explicit-1"
 
 
@@ -202,7 +202,7 @@ def test_a_key_in_configurable_reaches_the_model_but_no_checkpoint_or_debug_even
         seen.append(kwargs["api_key"])
         return ScriptedChat.of("Final answer: 6")
 
-    monkeypatch.setattr(models_module, "load_chat_model", fake_load)
+    monkeypatch.setattr(models_module.roles, "load_chat_model", fake_load)
     saver = InMemorySaver()
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver="openai:m",
                         checkpointer=saver)

@@ -1,7 +1,7 @@
 """How the graph calls a hosted (or any non-local) chat model: secrets kept out of errors,
 callbacks and traces; a deadline on the whole call; only finished replies accepted.
 
-:func:`langgraph_decomp.models.call_model` wraps each such call in :class:`GuardedChat`.
+:func:`langgraph_decomp.models.roles.call_model` wraps each such call in :class:`GuardedChat`.
 """
 
 from __future__ import annotations
