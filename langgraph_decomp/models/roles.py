@@ -25,6 +25,8 @@ from langgraph_decomp.state import RoleUsage
 
 Role = Literal["decomposer", "solver", "verifier"]
 ModelLike = str | BaseChatModel
+"""A model string or a ready LangChain chat model."""
+
 
 def model_label(model: ModelLike) -> str:
     """A readable name for a model (its string, or its class and model name)."""
