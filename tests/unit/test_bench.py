@@ -37,3 +37,51 @@ def test_parallel_bench_sees_every_sub_answer_of_its_plans(depth, mode):
     # phase_time asserts that the plan's k sub-answers all arrived (it broke once when the
     # default scheme stopped solving sub-questions one by one).
     assert bench.phase_time(graph, mode, k) >= 0.0
+
+
+def load_bench(name):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generalisation_bench_scores_strategyqa_on_its_hold_out_with_the_human_plans(tmp_path):
+    bench = load_bench("generalisation")
+    argv = bench.eval_argv("strategyqa", Path("data"), tmp_path, ["--limit", "5"])
+    assert argv[argv.index("--holdout") + 1] == "290"
+    assert argv[argv.index("--strategies") + 1].split(",") == [
+        bench.COT, "two-stage:distilled", "two-stage:local", "two-stage:oracle"]
+    assert argv[argv.index("--baseline") + 1] == bench.COT
+    drop = bench.eval_argv("drop", Path("data"), tmp_path, [])
+    assert "--holdout" not in drop and "two-stage:oracle" not in " ".join(drop)
+    assert drop[drop.index("--out") + 1] == str(tmp_path / "drop")
+
+
+def test_generalisation_table_reads_each_sets_summary_and_pairs_against_cot(tmp_path):
+    import csv
+
+    from langgraph_decomp.eval.report import Summary, to_csv_rows
+    from langgraph_decomp.eval.stats import Paired
+
+    bench = load_bench("generalisation")
+    common = dict(errors=0, hosted_in_per_q=100, hosted_out_per_q=50, hosted_units_per_q=300,
+                  hosted_by_role={}, cost_by_role={}, solver_calls_per_q=1,
+                  local_tokens_per_q=0, decomposed_rate=1, mean_latency_s=1)
+    cot = Summary(strategy=bench.COT, n=10, correct=6, accuracy=0.6, ci_low=0.31,
+                  ci_high=0.83, f1=0.7, f1_low=0.5, f1_high=0.9, cost_per_q=0.0002,
+                  is_baseline=True, **common)
+    two = Summary(strategy="two-stage:distilled", n=10, correct=3, accuracy=0.3, ci_low=0.1,
+                  ci_high=0.6, f1=0.4, f1_low=0.2, f1_high=0.6, cost_per_q=0.0001,
+                  vs_baseline=Paired(baseline=bench.COT, n=10, b=4, c=1, p_value=0.375,
+                                     accuracy_diff=-30.0), **common)
+    (tmp_path / "drop").mkdir()
+    with (tmp_path / "drop" / "summary.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(to_csv_rows([cot, two]))
+    rows = bench.table(tmp_path, ["svamp", "drop"]).splitlines()[2:]  # svamp: not run
+    assert len(rows) == 2
+    assert rows[0].startswith("| drop | one-stage (chain of thought) | 10 | 6/10 = 60.0 % "
+                              "[31.0, 83.0] | 70.0 [50.0, 90.0] | $0.0002000 | 1.00× | "
+                              "baseline |")
+    assert rows[1].endswith("| 3/10 = 30.0 % [10.0, 60.0] | 40.0 [20.0, 60.0] | $0.0001000 "
+                            "| 0.50× | 4 / 1, p = 0.375 |")
