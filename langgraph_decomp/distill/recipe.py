@@ -15,7 +15,6 @@ files the student never saw.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
@@ -37,7 +36,7 @@ from langgraph_decomp.distill.teacher import (
 )
 from langgraph_decomp.distill.train import TrainConfig
 from langgraph_decomp.errors import DecompError
-from langgraph_decomp.models import LLAMACPP_PREFIX, ModelLike, load_chat_model
+from langgraph_decomp.models import LLAMACPP_PREFIX, ModelLike, file_sha256, load_chat_model
 from langgraph_decomp.parsing import numbered
 
 
@@ -172,15 +171,6 @@ def check_teacher(
 
 def _teacher_context(source: Source) -> dict[str, Any]:
     return {"base_url": source.base_url, "decomposer_max_tokens": source.teacher_max_tokens}
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def run_recipe(

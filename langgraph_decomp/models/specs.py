@@ -39,7 +39,8 @@ def is_local(spec: str) -> bool:
             or spec.startswith((LOCAL_PREFIX, LLAMACPP_PREFIX)))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -49,7 +50,7 @@ def _sha256(path: Path) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _verified(path: Path, size: int, mtime_ns: int, sha256: str) -> bool:
-    return _sha256(path) == sha256
+    return file_sha256(path) == sha256
 
 
 def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
