@@ -51,10 +51,15 @@ def test_a_budget_that_stops_a_repair_keeps_the_rejected_answer():
 
 
 def test_hosted_token_budget_and_deadline_stop_before_the_solver():
-    for knobs, reason in (({"max_hosted_tokens": 1}, "max_hosted_tokens=1"),
-                          ({"deadline_s": 1e-9}, "deadline_s=1e-09 passed")):
+    # A hosted decomposer's tokens spend the token budget. Under the deadline the decomposer
+    # runs in process, as the shipped one does: its call is not bounded by the deadline (a
+    # hosted one's would race a 1 ns deadline), so the solver's turn is where the run stops.
+    for knobs, decomposer, reason in (
+            ({"max_hosted_tokens": 1}, ScriptedChat, "max_hosted_tokens=1"),
+            ({"deadline_s": 1e-9}, InProcess, "deadline_s=1e-09 passed")):
         solver = ScriptedChat.of("Final answer: 6")
-        out = graph(solver).invoke({"question": QUESTION}, context=knobs)
+        out = build_graph(decomposer=decomposer.of(PLAN), solver=solver).invoke(
+            {"question": QUESTION}, context=knobs)
         assert solver.prompts == [] and out["answer"] == ""
         assert out["stopped"].startswith(reason)
 
