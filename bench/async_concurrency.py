@@ -196,7 +196,7 @@ async def main(args: argparse.Namespace) -> None:
             direct = await direct_seconds(subset, context, concurrency)
             through = await graph_seconds(graph, subset, context, concurrency)
             rows.append((concurrency, len(subset), direct, through))
-        # Last: the bare client's ceiling (its idle keep-alive connections stay open).
+        # Last: the same calls on the bare openai client, the machine's ceiling.
         bare = await raw_seconds(examples, context, args.concurrency)
         print("\n| concurrency | questions | direct calls s | graph s | overhead |"
               "\n|---|---|---|---|---|")

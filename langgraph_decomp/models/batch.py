@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage
 
 from langgraph_decomp.errors import ModelConfigError
-from langgraph_decomp.models.cache import load_chat_model
+from langgraph_decomp.models.cache import load_chat_model, transformers_backend
 from langgraph_decomp.models.chat import chat_dicts, cut_at
 from langgraph_decomp.models.specs import LLAMACPP_PREFIX, SHIPPED_ADAPTERS, is_local, local_source
 
@@ -61,11 +61,10 @@ def generate_local_replies(
         replies = [chat.invoke(list(conv), stop=list(stop) or None) for conv in conversations]
         return [LocalReply(r.text, r.response_metadata.get("finish_reason") or "stop")
                 for r in replies]
+    backend = transformers_backend(spec)
     import torch
 
-    from langgraph_decomp.models.transformers import load_weights
-
-    model, tokenizer, lock = load_weights(*local_source(spec))
+    model, tokenizer, lock = backend.load_weights(*local_source(spec))
     prompts = [
         tokenizer.apply_chat_template(chat_dicts(conv), tokenize=False,
                                       add_generation_prompt=True)

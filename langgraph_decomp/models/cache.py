@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import functools
 import threading
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.caches import InMemoryCache
 from langchain_core.language_models import BaseChatModel
 
 from langgraph_decomp.errors import ModelConfigError
+from langgraph_decomp.models.guard import secret_value
 from langgraph_decomp.models.hosted import hosted_chat_model
 from langgraph_decomp.models.llamacpp import LlamaCppChat, load_llamacpp
 from langgraph_decomp.models.specs import (
@@ -52,8 +54,6 @@ def load_chat_model(
         ModelConfigError: the string names no usable model. It carries no ``__context__``
             (the provider's exception may hold the key).
     """
-    from langgraph_decomp.models.guard import secret_value
-
     try:
         if isinstance(spec, str) and spec.strip() in SHIPPED_ADAPTERS:
             # Checked on every load, not only the first: a cached model must not hide
@@ -91,19 +91,26 @@ def _cached_chat_model(
         return LlamaCppChat(model_id=spec, path=str(path), lora=lora, max_tokens=max_tokens,
                             temperature=temperature, cache=_reply_cache(temperature))
     if is_local(spec):
-        try:
-            from langgraph_decomp.models.transformers import local_chat_model
-        except ImportError as e:
-            raise ModelConfigError(
-                f"{spec!r} needs the 'local' extra (transformers, langchain-huggingface): "
-                "pip install 'langgraph-decomp[local]'", model=spec,
-            ) from e
-        return local_chat_model(spec, max_tokens=max_tokens, temperature=temperature,
-                                cache=_reply_cache(temperature))
+        return transformers_backend(spec).local_chat_model(
+            spec, max_tokens=max_tokens, temperature=temperature,
+            cache=_reply_cache(temperature))
     return hosted_chat_model(
         spec, max_tokens=max_tokens, temperature=temperature, base_url=base_url,
         api_key=api_key, timeout=timeout, max_retries=max_retries,
     )
+
+
+def transformers_backend(spec: str) -> ModuleType:
+    """The transformers backend (:mod:`langgraph_decomp.models.transformers`), imported on
+    first use; without the ``local`` extra, a :class:`ModelConfigError` naming ``spec``."""
+    try:
+        from langgraph_decomp.models import transformers
+    except ImportError as e:
+        raise ModelConfigError(
+            f"{spec!r} needs the 'local' extra (transformers, langchain-huggingface): "
+            "pip install 'langgraph-decomp[local]'", model=spec,
+        ) from e
+    return transformers
 
 
 def _reply_cache(temperature: float) -> InMemoryCache | bool:

@@ -11,6 +11,14 @@ from langchain_core.language_models import BaseChatModel
 
 from langgraph_decomp.context import DEFAULT_SOLVER
 from langgraph_decomp.errors import ModelConfigError
+from langgraph_decomp.models.guard import (
+    OPENAI_SDK_PROVIDERS,
+    deadline_async_http_client,
+    deadline_http_client,
+    env_secrets,
+    provider_of,
+    scrub,
+)
 
 
 def hosted_chat_model(
@@ -24,13 +32,6 @@ def hosted_chat_model(
             the key scrubbed from the message and no exception chained.
     """
     from langchain.chat_models import init_chat_model
-
-    from langgraph_decomp.models.guard import (
-        OPENAI_SDK_PROVIDERS,
-        deadline_async_http_client,
-        deadline_http_client,
-        provider_of,
-    )
 
     provider = provider_of(spec)
     kwargs: dict[str, Any] = {
@@ -57,7 +58,7 @@ def hosted_chat_model(
         ) from e
     except Exception as e:  # unknown provider, missing key, bad option
         raise ModelConfigError(
-            f"Cannot create chat model {spec!r}: {scrub_key(str(e), api_key)}. Use "
+            f"Cannot create chat model {spec!r}: {_scrub_key(str(e), api_key)}. Use "
             "'provider:model' (e.g. 'openai:gpt-4o-mini'), 'hf:<id or path>' or "
             f"'{DEFAULT_SOLVER}'.",
             model=spec,
@@ -74,9 +75,7 @@ def hosted_chat_model(
     return model
 
 
-def scrub_key(text: str, secret: str | None) -> str:
+def _scrub_key(text: str, secret: str | None) -> str:
     """``text`` with ``secret``, the environment's API keys and anything shaped like a
     bearer token or an API key header replaced by ``***``."""
-    from langgraph_decomp.models.guard import env_secrets, scrub
-
     return scrub(text, ((secret,) if secret else ()) + env_secrets())

@@ -19,6 +19,12 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, Context
 from langgraph_decomp.errors import DecompError, ModelCallError, ModelConfigError
 from langgraph_decomp.models.cache import load_chat_model, with_run_options
+from langgraph_decomp.models.guard import (
+    GuardedChat,
+    describe,
+    known_secrets,
+    run_deadline,
+)
 from langgraph_decomp.models.llamacpp import LlamaCppChat
 from langgraph_decomp.models.specs import is_local
 from langgraph_decomp.state import RoleUsage
@@ -173,8 +179,6 @@ class _Prepared:
 def _prepare(role: Role, models: RoleModels, ctx: Context, messages: Sequence[BaseMessage],
              *, run_name: str, local_stop: Sequence[str],
              started_at: float | None) -> _Prepared:
-    from langgraph_decomp.models.guard import GuardedChat, known_secrets, run_deadline
-
     model, label = models.resolve(role, ctx)
     choice = models.pick(role, ctx)
     # A local model object (a teacher with its own options, say) is local as its string is.
@@ -207,8 +211,6 @@ def _call_error(prep: _Prepared, error: Exception) -> DecompError:
     """What a failed call raises: our own error without its chain, or a scrubbed
     :class:`ModelCallError` for a local model's own failure (hosted ones arrive as
     :class:`DecompError` from :class:`~langgraph_decomp.models.guard.GuardedChat`)."""
-    from langgraph_decomp.models.guard import describe
-
     if isinstance(error, DecompError):
         error.__cause__ = error.__context__ = None
         return error

@@ -15,7 +15,7 @@ from langchain_core.caches import BaseCache
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
-from langchain_huggingface import ChatHuggingFace
+from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
 from pydantic import PrivateAttr
 
 from langgraph_decomp.errors import ModelConfigError
@@ -118,7 +118,6 @@ class LocalChatModel(ChatHuggingFace):
 def local_chat_model(spec: str, *, max_tokens: int, temperature: float,
                      cache: BaseCache | bool) -> BaseChatModel:
     """A :class:`LocalChatModel` over cached local weights (``cache``: its reply cache)."""
-    from langchain_huggingface import HuggingFacePipeline
     from transformers import pipeline
 
     source, gguf_file = local_source(spec)

@@ -196,3 +196,24 @@ def test_a_ready_chat_model_gets_the_runs_temperature_and_caps_like_a_model_stri
                  context={"verify": False, "n_samples": 2, "sample_temperature": 0.9,
                           "solver_max_tokens": 50})
     assert solver.seen[1:] == [(0.9, 50, True), (0.9, 50, True)]
+
+
+def test_without_the_local_extra_transformers_models_are_a_model_config_error(monkeypatch):
+    """Both ways into the transformers backend (a chat model, batched replies) name the
+    extra they need instead of raising ImportError from deep inside."""
+    import sys
+
+    from langgraph_decomp import ModelConfigError, models
+
+    monkeypatch.setitem(sys.modules, "langchain_huggingface", None)  # import fails
+    # As on an install without the extra: the backend was never imported.
+    monkeypatch.delitem(sys.modules, "langgraph_decomp.models.transformers", raising=False)
+    monkeypatch.delattr(models, "transformers", raising=False)
+    models.cache._cached_chat_model.cache_clear()
+    try:
+        for call in (lambda: load_chat_model("hf:some/model"),
+                     lambda: models.generate_local_replies("hf:some/model", [[]])):
+            with pytest.raises(ModelConfigError, match=r"'hf:some/model' needs the 'local' extra"):
+                call()
+    finally:
+        models.cache._cached_chat_model.cache_clear()
