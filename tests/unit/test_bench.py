@@ -85,3 +85,20 @@ def test_generalisation_table_reads_each_sets_summary_and_pairs_against_cot(tmp_
                               "baseline |")
     assert rows[1].endswith("| 3/10 = 30.0 % [10.0, 60.0] | 40.0 [20.0, 60.0] | $0.0001000 "
                             "| 0.50× | 4 / 1, p = 0.375 |")
+
+
+def test_pilot_sample_never_draws_a_question_the_scored_sample_holds(tmp_path):
+    import json
+
+    from langgraph_decomp.data import load_examples, sample_examples
+
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "question": f"What is {i} + 1?",
+                                        "answer": f"{i} + 1 = {i + 1}\n#### {i + 1}"}) + "\n"
+                            for i in range(40)))
+    out = tmp_path / "pilot.jsonl"
+    subprocess.run([sys.executable, str(BENCH / "pilot_sample.py"), "--data", str(data),
+                    "--n", "10", "--avoid", "25", "--out", str(out)], check=True, timeout=60)
+    scored = {e.id for e in sample_examples(load_examples(str(data)), 25, seed=0)}
+    pilot = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert len(set(pilot)) == 10 and not scored & set(pilot)
