@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 
@@ -23,11 +22,14 @@ def main() -> None:
     parser.add_argument("--avoid-seed", type=int, default=0, help="Seed of the scored sample.")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    from langgraph_decomp.data import load_examples, sample_examples
+
     lines = Path(args.data).read_text().splitlines()
-    # The same draw as langgraph_decomp.data.sample_examples over the file's rows.
-    scored = set(random.Random(args.avoid_seed).sample(range(len(lines)), args.avoid))
-    rest = [i for i in range(len(lines)) if i not in scored]
-    picked = sorted(random.Random(args.seed).sample(rest, args.n))
+    examples = load_examples(args.data)  # one per line, in the file's order
+    scored = {e.id for e in sample_examples(examples, args.avoid, seed=args.avoid_seed)}
+    line_of = {e.id: i for i, e in enumerate(examples)}
+    rest = [e for e in examples if e.id not in scored]
+    picked = [line_of[e.id] for e in sample_examples(rest, args.n, seed=args.seed)]
     Path(args.out).write_text("".join(json.dumps(json.loads(lines[i])) + "\n" for i in picked))
     print(f"{len(picked)} questions -> {args.out}")
 
