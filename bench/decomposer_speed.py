@@ -16,7 +16,8 @@ batched plan generation (batch 1 vs ``--batch``) next to llama.cpp's one plan af
 another (how ``generate_local_batch`` runs a ``llamacpp:`` model). Ratios are against the raw
 llama.cpp run.
 
-    python bench/decomposer_speed.py [--tokens 64] [--repeats 3] [--batch 8]
+    python bench/decomposer_speed.py [--data ../shared/data/gsm8k/train.jsonl] [--tokens 64] \\
+        [--repeats 3] [--batch 8]
 """
 
 from __future__ import annotations
@@ -29,20 +30,8 @@ import subprocess
 import sys
 import time
 
-QUESTIONS = [
-    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
-    "in May. How many clips did Natalia sell altogether in April and May?",
-    "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of "
-    "babysitting. How much did she earn?",
-    "Betty is saving money for a new wallet which costs $100. Betty has only half of the money "
-    "she needs. Her parents decided to give her $15 for that purpose, and her grandparents "
-    "twice as much as her parents. How much more money does Betty need to buy the wallet?",
-    "James writes a 3-page letter to 2 different friends twice a week. How many pages does he "
-    "write a year?",
-    "Mark has a garden with flowers. He planted plants of three different colors in it. Ten of "
-    "them are yellow, and there are 80% more of those in purple. There are only 25% as many "
-    "green flowers as there are yellow and purple flowers. How many flowers does Mark have?",
-]
+DATA = "../shared/data/gsm8k/train.jsonl"
+"""The questions planned, read by path (never committed): the file's first five."""
 
 BACKENDS = ("raw-llamacpp", "raw-llamacpp+adapter", "local:decomposer", "llamacpp:smollm2",
             "local:smollm2")
@@ -52,11 +41,12 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(backend: str, tokens: int, repeats: int, batch: int, t0: float) -> dict:
+def child(backend: str, tokens: int, repeats: int, batch: int, t0: float, data: str) -> dict:
     """Run inside the fresh process: time the first reply, then the decode runs."""
+    from langgraph_decomp.data import load_examples
     from langgraph_decomp.prompts import decompose_messages
 
-    convs = [decompose_messages(q) for q in QUESTIONS]
+    convs = [decompose_messages(e.question) for e in load_examples(data)[:5]]
     if backend.startswith("raw-llamacpp"):
         from llama_cpp import Llama
 
@@ -107,18 +97,20 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--data", default=DATA, help=f"Questions to plan (default {DATA}).")
     parser.add_argument("--child", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.tokens, args.repeats, args.batch, args.t0)))
+        print(json.dumps(child(args.child, args.tokens, args.repeats, args.batch, args.t0,
+                               args.data)))
         return
 
     rows = []
     for backend in BACKENDS:
         cmd = [sys.executable, __file__, "--child", backend, "--t0", str(time.time()),
                "--tokens", str(args.tokens), "--repeats", str(args.repeats),
-               "--batch", str(args.batch)]
+               "--batch", str(args.batch), "--data", args.data]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     raw = {r["backend"]: r["tok_per_s"] for r in rows}

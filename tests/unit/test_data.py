@@ -110,7 +110,7 @@ def test_hotpotqa_gives_titled_paragraphs_and_yes_no_where_the_gold_is():
 
 
 def test_gsm8k_train_rows_keep_the_solution_steps_without_calculator_marks():
-    examples = load_examples(str(FIXTURES / "gsm8k_train_3q.jsonl"))
+    examples = load_examples(str(FIXTURES / "handwritten_gsm8k_format_3q.jsonl"))
     assert examples[1].solution == (
         "2 books cost 2*12 = $24.\n4 pens cost 4*3 = $12.\nTogether they cost 24+12 = $36."
     )

@@ -175,7 +175,8 @@ def test_training_batches_rows_of_similar_length_unless_told_not_to(
 
 
 def test_solution_teacher_is_shown_the_numbered_gold_steps_and_two_worked_examples(tmp_path):
-    examples = load_examples(str(Path(__file__).parents[1] / "fixtures" / "gsm8k_train_3q.jsonl"))
+    fixture = Path(__file__).parents[1] / "fixtures" / "handwritten_gsm8k_format_3q.jsonl"
+    examples = load_examples(str(fixture))
     teacher = RuleChat.by(lambda prompt: "1. How many pens does Ann have?\n2. How many are left?")
     plans = teacher_plans(examples[:1], teacher=teacher, cache_path=tmp_path / "t.jsonl",
                           prompt="solution", show_progress=False)
