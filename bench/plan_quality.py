@@ -8,9 +8,13 @@ strings, so a plan that runs to the token cap or repeats a line is counted befor
 - ``base zero-shot``: the untrained SmolLM2-135M-Instruct (``llamacpp:smollm2``);
 - ``base few-shot``: the same with worked examples (``recipe_shots``: two hand-written GSM8K
   plans and the first StrategyQA training plan);
-- ``distilled``: the shipped ``local:decomposer`` (or ``--decomposer``).
+- ``distilled``: the shipped ``local:decomposer`` (or ``--decomposer``), decoding with its
+  manifest's repeat penalty;
+- ``distilled rp=X``: the same decomposer with llama.cpp repeat penalty X, one row per
+  ``--repeat-penalty`` value (1.0: none), to choose the manifest's value side by side.
 
     python bench/plan_quality.py [--recipe recipes/decomposer.json] [--limit N]
+        [--repeat-penalty 1.0 1.1 ...] [--distilled-only] [--sets gsm8k-socratic-dev]
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ def main() -> None:
     parser.add_argument("--recipe", default="recipes/decomposer.json")
     parser.add_argument("--decomposer", default="local:decomposer")
     parser.add_argument("--limit", type=int, help="At most N questions per evaluation set.")
+    parser.add_argument("--repeat-penalty", type=float, nargs="+", default=[],
+                        metavar="X", help="Add a 'distilled rp=X' row per value.")
+    parser.add_argument("--distilled-only", action="store_true",
+                        help="Skip the base rows.")
+    parser.add_argument("--sets", nargs="+", help="Score only these evaluation sets.")
     parser.add_argument("--out", help="Write the metrics as JSON here.")
     args = parser.parse_args()
 
@@ -33,23 +42,27 @@ def main() -> None:
 
     recipe = load_recipe(args.recipe)
     started = time.perf_counter()
+    rows = {} if args.distilled_only else {"base zero-shot": "llamacpp:smollm2",
+                                           "base few-shot": "llamacpp:smollm2"}
+    rows["distilled"] = args.decomposer
+    penalties = {f"distilled rp={x:g}": x for x in args.repeat_penalty}
+    rows.update(dict.fromkeys(penalties, args.decomposer))
     metrics = evaluate_recipe(
-        recipe,
-        {"base zero-shot": "llamacpp:smollm2", "base few-shot": "llamacpp:smollm2",
-         "distilled": args.decomposer},
-        shots=recipe_shots(recipe), eval_limit=args.limit,
-        log=lambda line: print(line, flush=True),
+        recipe, rows, shots=recipe_shots(recipe), eval_limit=args.limit,
+        log=lambda line: print(line, flush=True), repeat_penalties=penalties,
+        sets=args.sets,
     )
     print(f"\n{time.perf_counter() - started:.0f} s; greedy, no stop strings, "
           f"{recipe.eval_max_tokens}-token cap")
     header = ("decomposer", "n", "parse", "steps ±1", "ROUGE-L F1", "mean steps", "hit cap",
               "repeats a line")
+    first = max(len(h) for h in [header[0], *rows]) + 2
     for name, by_model in metrics.items():
-        print(f"\n{name}\n" + "".join(f"{h:>16}" for h in header))
+        print(f"\n{name}\n{header[0]:>{first}}" + "".join(f"{h:>16}" for h in header[1:]))
         for label, m in by_model.items():
-            row = (label, m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
+            row = (m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
                    f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", m.hit_cap, m.repeated_line)
-            print("".join(f"{v!s:>16}" for v in row))
+            print(f"{label:>{first}}" + "".join(f"{v!s:>16}" for v in row))
     if args.out:
         Path(args.out).write_text(json.dumps(
             {k: {label: m.model_dump() for label, m in v.items()} for k, v in metrics.items()},

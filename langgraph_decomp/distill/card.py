@@ -79,7 +79,9 @@ def model_card(result: RecipeResult, recipe: Recipe, info: dict[str, Any]) -> st
         + ", ".join(f"{k} {v}" for k, v in result.seconds.items()), "",
         "## Held-out plan quality", "",
         "Greedy, llama.cpp, no stop strings (the model ends its own turn or hits the "
-        f"{recipe.eval_max_tokens}-token cap); base = the untrained SmolLM2-135M-Instruct, "
+        f"{recipe.eval_max_tokens}-token cap), the distilled adapter with repeat penalty "
+        f"{recipe.repeat_penalty:g} (the manifest's, which `local:decomposer` decodes with), "
+        "the base with none; base = the untrained SmolLM2-135M-Instruct, "
         "few-shot = two hand-written GSM8K plans and the first StrategyQA training plan as "
         "worked examples.", "",
     ]

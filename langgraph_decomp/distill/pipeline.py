@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +61,7 @@ def evaluate_plans(
     stop_at_cap: bool = True,
     on_result: Callable[[str, PlanMetrics], None] | None = None,
     prompts: Prompts = DEFAULT_PROMPTS,
+    repeat_penalties: Mapping[str, float] | None = None,
 ) -> dict[str, PlanMetrics]:
     """Plan metrics per decomposer on held-out questions with gold sub-questions.
 
@@ -69,7 +70,8 @@ def evaluate_plans(
     a plan would start sub-question ``max_subquestions + 1`` (as the graph stops a local
     decomposer; the parser keeps at most ``max_subquestions``), so a plan that repeats itself
     does not run on to ``max_tokens``; without it the model ends its own turn or hits
-    ``max_tokens``, and the metrics count both.
+    ``max_tokens``, and the metrics count both. ``repeat_penalties`` maps a label to the
+    llama.cpp repeat penalty its decomposer decodes with (others decode with their own).
     """
     gold = [e.subquestions or [] for e in held_out]
     results: dict[str, PlanMetrics] = {}
@@ -83,6 +85,7 @@ def evaluate_plans(
         replies = generate_local_replies(
             spec, convs, max_tokens=max_tokens, batch_size=batch_size,
             stop=plan_stop(max_subquestions) if stop_at_cap else (),
+            repeat_penalty=(repeat_penalties or {}).get(label),
         )
         results[label] = plan_metrics(
             [r.text for r in replies], gold, max_subquestions=max_subquestions,

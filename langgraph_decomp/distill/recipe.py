@@ -19,7 +19,7 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +100,10 @@ class Recipe(BaseModel):
     adapter_dtype: Literal["F16", "F32"] = "F16"
     evaluate: list[EvalSet] = Field(default_factory=list)
     eval_max_tokens: int = 192
+    repeat_penalty: float = Field(default=1.0, gt=0)
+    """The llama.cpp repeat penalty the shipped decomposer decodes with (1.0: none): the
+    recipe's evaluation scores the adapter with it and ``--ship`` writes it to the manifest,
+    which ``local:decomposer`` reads (chosen by ``bench/plan_quality.py --repeat-penalty``)."""
     licences: dict[str, str] = Field(default_factory=dict)
 
 
@@ -285,6 +289,7 @@ def run_recipe(
         metrics = evaluate_recipe(
             recipe, {**rows, "distilled": decomposer},
             shots=recipe_shots(recipe), eval_limit=eval_limit, log=log,
+            repeat_penalties={"distilled": recipe.repeat_penalty},
         )
     lap("eval")
     seconds["total"] = round(time.perf_counter() - started, 1)
@@ -335,15 +340,29 @@ def evaluate_recipe(
     shots: Sequence[TeacherPlan],
     eval_limit: int | None = None,
     log: Callable[[str], None] = print,
+    repeat_penalties: Mapping[str, float] | None = None,
+    sets: Sequence[str] | None = None,
 ) -> dict[str, dict[str, PlanMetrics]]:
     """Plan quality of each decomposer (label -> local model string; a label ending in
     ``few-shot`` gets ``shots`` as worked examples) on the recipe's evaluation sets, greedy
-    and without stop strings, so the metrics count plans that hit the token cap or loop."""
+    and without stop strings, so the metrics count plans that hit the token cap or loop;
+    ``repeat_penalties`` as :func:`~langgraph_decomp.distill.pipeline.evaluate_plans` takes
+    them, ``sets`` the names of the evaluation sets to score (default all).
+
+    Raises:
+        RecipeError: ``sets`` names a set the recipe does not have.
+    """
     from langgraph_decomp.distill.pipeline import evaluate_plans
 
+    unknown = set(sets or ()) - {e.name for e in recipe.evaluate}
+    if unknown:
+        raise RecipeError(f"The recipe has no evaluation set {', '.join(sorted(unknown))}; "
+                          f"it has {', '.join(e.name for e in recipe.evaluate)}.")
     splits = {s.name: _split(s, recipe.seed, None) for s in recipe.sources}
     metrics: dict[str, dict[str, PlanMetrics]] = {}
     for eval_set in recipe.evaluate:
+        if sets is not None and eval_set.name not in sets:
+            continue
         held = _eval_examples(eval_set, splits, eval_limit)
         if not held:
             continue
@@ -356,6 +375,7 @@ def evaluate_recipe(
         metrics[eval_set.name] = evaluate_plans(
             decomposers, held, shots=shots, max_subquestions=recipe.max_subquestions,
             max_tokens=recipe.eval_max_tokens, stop_at_cap=False, on_result=on_result,
+            repeat_penalties=repeat_penalties,
         )
     return metrics
 
@@ -393,6 +413,7 @@ def ship(result: RecipeResult, recipe: Recipe, info: dict[str, Any], ship_dir: P
     manifest = {
         "file": target.name, "sha256": result.sha256, "size_bytes": result.size_bytes,
         "base_model": recipe.student, "recipe": recipe.name,
+        "repeat_penalty": recipe.repeat_penalty,
     }
     (ship_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     (ship_dir / "trained_ids.json").write_text(json.dumps(result.trained_ids) + "\n")

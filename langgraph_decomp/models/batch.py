@@ -44,6 +44,7 @@ def generate_local_replies(
     max_tokens: int = 192,
     batch_size: int = 16,
     stop: Sequence[str] = (),
+    repeat_penalty: float | None = None,
 ) -> list[LocalReply]:
     """Greedy replies of a local model to many conversations, with why each ended.
 
@@ -52,15 +53,21 @@ def generate_local_replies(
     ``batch_size``; a llama.cpp model (``llamacpp:``, ``local:decomposer``) answers one
     conversation after another (``bench/decomposer_speed.py`` compares the two). Generation
     ends at the first ``stop`` string, which is not part of the reply. Returns one reply per
-    conversation, in order.
+    conversation, in order. ``repeat_penalty`` overrides a llama.cpp model's own (the
+    shipped decomposer's manifest value, else 1.0: none); transformers models take none.
     """
     if not is_local(spec):
         raise ModelConfigError(f"Batched generation needs a local model string, got {spec!r}.")
     if spec.startswith(LLAMACPP_PREFIX) or spec in SHIPPED_ADAPTERS:
         chat = load_chat_model(spec, max_tokens=max_tokens, temperature=0.0)
+        if repeat_penalty is not None:
+            chat = chat.model_copy(update={"repeat_penalty": repeat_penalty})
         replies = [chat.invoke(list(conv), stop=list(stop) or None) for conv in conversations]
         return [LocalReply(r.text, r.response_metadata.get("finish_reason") or "stop")
                 for r in replies]
+    if repeat_penalty is not None:
+        raise ModelConfigError(f"A repeat penalty needs a llama.cpp model ('llamacpp:', "
+                               f"'local:decomposer'), got {spec!r}.", model=spec)
     backend = transformers_backend(spec)
     import torch
 

@@ -20,6 +20,7 @@ from langgraph_decomp.models.specs import (
     SHIPPED_ADAPTERS,
     is_local,
     llamacpp_files,
+    shipped_repeat_penalty,
 )
 
 if TYPE_CHECKING:
@@ -88,8 +89,10 @@ def _cached_chat_model(
         path, adapter = llamacpp_files(spec)
         lora = str(adapter) if adapter else None
         load_llamacpp(str(path), lora)  # fail here, with the role attached, not mid-run
+        penalty = shipped_repeat_penalty(spec) if spec in SHIPPED_ADAPTERS else 1.0
         return LlamaCppChat(model_id=spec, path=str(path), lora=lora, max_tokens=max_tokens,
-                            temperature=temperature, cache=_reply_cache(temperature))
+                            temperature=temperature, repeat_penalty=penalty,
+                            cache=_reply_cache(temperature))
     if is_local(spec):
         return transformers_backend(spec).local_chat_model(
             spec, max_tokens=max_tokens, temperature=temperature,

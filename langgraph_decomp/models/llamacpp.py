@@ -57,6 +57,8 @@ class LlamaCppChat(BaseChatModel):
     """A LoRA adapter GGUF applied to ``path`` at load."""
     max_tokens: int = 256
     temperature: float = 0.0
+    repeat_penalty: float = 1.0
+    """llama.cpp's penalty on tokens seen in the last 64 (1.0, its default: none)."""
     reuse_prefix: bool = False
 
     @property
@@ -66,7 +68,7 @@ class LlamaCppChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_id": self.model_id, "max_tokens": self.max_tokens,
-                "temperature": self.temperature}
+                "temperature": self.temperature, "repeat_penalty": self.repeat_penalty}
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGeneration, ChatResult
@@ -78,7 +80,7 @@ class LlamaCppChat(BaseChatModel):
                 llm.reset()  # no prefix reuse: the same request always gets the same reply
             out = llm.create_chat_completion(
                 chat, max_tokens=self.max_tokens, temperature=self.temperature, stop=stop,
-                seed=0,
+                repeat_penalty=self.repeat_penalty, seed=0,
             )
         usage = out.get("usage") or {}
         message = AIMessage(

@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 from langgraph_decomp.context import DEFAULT_DECOMPOSER
 from langgraph_decomp.errors import ModelConfigError
@@ -53,6 +54,21 @@ def _verified(path: Path, size: int, mtime_ns: int, sha256: str) -> bool:
     return file_sha256(path) == sha256
 
 
+def _manifest(name: str) -> dict[str, Any]:
+    manifest_path = WEIGHTS_DIR / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest["file"], str):
+            raise TypeError
+        str(manifest["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelConfigError(
+            f"The shipped decomposer {name!r} has no readable manifest at {manifest_path}; "
+            "reinstall langgraph-decomp.", model=name,
+        ) from None
+    return manifest
+
+
 def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
     """The shipped adapter file of ``name``, checked against its manifest's sha256.
 
@@ -60,16 +76,9 @@ def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
         ModelConfigError: the manifest or the file is missing, or the file's sha256 is not
             the manifest's (a truncated or altered download); the message names the file.
     """
-    manifest_path = WEIGHTS_DIR / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        path = WEIGHTS_DIR / manifest["file"]
-        expected = manifest["sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ModelConfigError(
-            f"The shipped decomposer {name!r} has no readable manifest at {manifest_path}; "
-            "reinstall langgraph-decomp.", model=name,
-        ) from None
+    manifest = _manifest(name)
+    path = WEIGHTS_DIR / manifest["file"]
+    expected = str(manifest["sha256"])
     if not path.is_file():
         raise ModelConfigError(f"The shipped decomposer {name!r} is missing its weights file "
                                f"{path}; reinstall langgraph-decomp.", model=name)
@@ -80,6 +89,24 @@ def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
             f"the manifest's {expected[:12]}...); reinstall langgraph-decomp.", model=name,
         )
     return path
+
+
+def shipped_repeat_penalty(name: str = DEFAULT_DECOMPOSER) -> float:
+    """The llama.cpp repeat penalty the shipped decomposer ``name`` decodes with: its
+    manifest's ``repeat_penalty`` (chosen by ``bench/plan_quality.py``), 1.0 (none) when the
+    manifest has none.
+
+    Raises:
+        ModelConfigError: the manifest is unreadable or its ``repeat_penalty`` is not a
+            positive number.
+    """
+    value = _manifest(name).get("repeat_penalty", 1.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ModelConfigError(
+            f"The shipped decomposer {name!r} has a manifest repeat_penalty of {value!r}; "
+            "it must be a positive number (1.0: none).", model=name,
+        )
+    return float(value)
 
 
 def embedded_gguf_path(name: str = "local:smollm2") -> Path:

@@ -62,6 +62,7 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     for part in (recipe["teacher_check"], *recipe["sources"], *recipe["evaluate"]):
         if "data" in part:
             part["data"] = str(FIXTURES / part["data"])
+    recipe["repeat_penalty"] = 1.1
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
     weights = tmp_path / "weights"
@@ -77,15 +78,17 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     assert (out / "teacher-gsm8k-train.jsonl").is_file()
     manifest = json.loads((weights / "manifest.json").read_text())
     assert manifest["sha256"] == result["sha256"] and manifest["base_model"] == "local:smollm2"
+    assert manifest["repeat_penalty"] == 1.1
     card = (weights / "MODEL_CARD.md").read_text()
     assert "Held-out plan quality" in card and "fixtures" in card
+    assert "repeat penalty 1.1" in card
     assert set(json.loads((weights / "trained_ids.json").read_text())) == {
         "gsm8k-train", "strategyqa"}
     # What was shipped is what `local:decomposer` now loads, sha256 checked.
     models.cache._cached_chat_model.cache_clear()
     try:
         chat = load_chat_model("local:decomposer", max_tokens=16)
-        assert chat.lora == str(weights / manifest["file"])
+        assert chat.lora == str(weights / manifest["file"]) and chat.repeat_penalty == 1.1
         assert chat.invoke(decompose_messages(QUESTION)).usage_metadata["output_tokens"] > 0
     finally:
         models.cache._cached_chat_model.cache_clear()

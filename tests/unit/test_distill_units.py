@@ -202,3 +202,30 @@ def test_plans_of_the_wrong_length_are_dropped_when_the_step_count_is_known():
     kept, report = filter_plans([plan(1, ["a?", "b?"]), plan(2, ["a?"])],
                                 expected_steps={"p1": 2, "p2": 3})
     assert [p.id for p in kept] == ["p1"] and report.wrong_step_count == 1
+
+
+def test_the_recipe_evaluation_scores_the_named_sets_with_the_labels_repeat_penalties(
+    monkeypatch,
+):
+    from langgraph_decomp.distill import pipeline, recipe
+    from langgraph_decomp.models import LocalReply
+
+    r = recipe.Recipe.model_validate({
+        "name": "t", "sources": [],
+        "evaluate": [{"name": "a", "data": str(FIXTURE)}, {"name": "b", "data": str(FIXTURE)}]})
+    seen = []
+
+    def fake_replies(spec, convs, *, repeat_penalty=None, **_):
+        seen.append((spec, repeat_penalty, len(convs)))
+        return [LocalReply("1. How many?", "stop") for _ in convs]
+
+    monkeypatch.setattr(pipeline, "generate_local_replies", fake_replies)
+    metrics = recipe.evaluate_recipe(
+        r, {"distilled": "local:decomposer", "distilled rp=1.2": "local:decomposer"},
+        shots=[], repeat_penalties={"distilled rp=1.2": 1.2}, sets=["b"], log=lambda _: None)
+    assert list(metrics) == ["b"]
+    assert [s[:2] for s in seen] == [("local:decomposer", None), ("local:decomposer", 1.2)]
+    with pytest.raises(recipe.RecipeError, match="no evaluation set c"):
+        recipe.evaluate_recipe(r, {}, shots=[], sets=["c"])
+    with pytest.raises(ValueError, match="repeat_penalty"):
+        recipe.Recipe.model_validate({"name": "t", "sources": [], "repeat_penalty": 0})

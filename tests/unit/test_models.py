@@ -103,15 +103,76 @@ def test_local_planners_stop_where_the_line_past_the_cap_would_start(
     assert [s["question"] for s in out["subquestions"]] == ["How many apples does Tom have?"]
 
 
-def _ship(weights, content=b"adapter bytes"):
+def _ship(weights, content=b"adapter bytes", **extra):
     import hashlib
     import json
 
     weights.mkdir()
     (weights / "decomposer.lora.gguf").write_bytes(content)
     (weights / "manifest.json").write_text(json.dumps({
-        "file": "decomposer.lora.gguf", "sha256": hashlib.sha256(content).hexdigest()}))
+        "file": "decomposer.lora.gguf", "sha256": hashlib.sha256(content).hexdigest(),
+        **extra}))
     return weights / "decomposer.lora.gguf"
+
+
+class _FakeLlama:
+    """Stands in for ``llama_cpp.Llama``: records each completion's keyword arguments."""
+
+    def __init__(self):
+        self.calls = []
+
+    def reset(self):
+        pass
+
+    def create_chat_completion(self, chat, **kwargs):
+        self.calls.append(kwargs)
+        return {"choices": [{"message": {"content": "1. How many?"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+
+@pytest.mark.parametrize(("manifest", "sent"), [({}, 1.0), ({"repeat_penalty": 1.1}, 1.1)])
+def test_the_shipped_decomposer_decodes_with_its_manifests_repeat_penalty(
+    tmp_path, monkeypatch, manifest, sent
+):
+    import threading
+
+    from langgraph_decomp import models
+
+    _ship(tmp_path / "w", **manifest)
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
+    llm = _FakeLlama()
+    monkeypatch.setattr(models.cache, "load_llamacpp", lambda *a, **k: None)
+    monkeypatch.setattr(models.llamacpp, "load_llamacpp",
+                        lambda *a, **k: (llm, threading.Lock()))
+    models.cache._cached_chat_model.cache_clear()
+    try:
+        chat = load_chat_model("local:decomposer", max_tokens=9)
+        assert chat.invoke("Plan: 2 + 2?").content == "1. How many?"
+        # An explicit penalty (the bench's rows) overrides the manifest's.
+        replies = models.generate_local_replies("local:decomposer", [[("user", "q")]],
+                                                max_tokens=9, repeat_penalty=1.3)
+    finally:
+        models.cache._cached_chat_model.cache_clear()
+    assert replies[0].text == "1. How many?"
+    assert [c["repeat_penalty"] for c in llm.calls] == [sent, 1.3]
+    assert llm.calls[0]["max_tokens"] == 9
+
+
+@pytest.mark.parametrize("value", [0, -1.0, "1.1", True, None])
+def test_a_bad_manifest_repeat_penalty_is_a_model_config_error(tmp_path, monkeypatch, value):
+    from langgraph_decomp import ModelConfigError, models
+
+    _ship(tmp_path / "w", repeat_penalty=value)
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
+    with pytest.raises(ModelConfigError, match="repeat_penalty"):
+        models.specs.shipped_repeat_penalty("local:decomposer")
+
+
+def test_a_repeat_penalty_on_a_transformers_model_is_a_model_config_error():
+    from langgraph_decomp import ModelConfigError, models
+
+    with pytest.raises(ModelConfigError, match="llama.cpp"):
+        models.generate_local_replies("hf:some/model", [[("user", "q")]], repeat_penalty=1.1)
 
 
 def test_shipped_weights_pass_their_sha256_check(tmp_path, monkeypatch):
