@@ -4,7 +4,8 @@ Each backend runs in its own fresh process (so resident memory and cold start ar
 
 - ``raw-llamacpp``: ``llama_cpp.Llama.create_chat_completion`` on the embedded GGUF, the
   reference;
-- ``raw-llamacpp+adapter``: the same with the shipped decomposer's LoRA adapter applied;
+- ``raw-llamacpp+adapter``: the same with the shipped decomposer's LoRA adapter applied and
+  its manifest's repeat penalty, as ``local:decomposer`` decodes;
 - ``local:decomposer``: the default decomposer (shipped adapter, sha256 check, LangChain);
 - ``llamacpp:smollm2``: the library's llama.cpp backend on the untrained base;
 - ``local:smollm2``: the library's transformers backend (GGUF dequantized to fp32).
@@ -50,17 +51,24 @@ def child(backend: str, tokens: int, repeats: int, batch: int, t0: float, data: 
     if backend.startswith("raw-llamacpp"):
         from llama_cpp import Llama
 
-        from langgraph_decomp.models import chat_dicts, embedded_gguf_path, shipped_adapter_path
+        from langgraph_decomp.models import (
+            chat_dicts,
+            embedded_gguf_path,
+            shipped_adapter_path,
+            shipped_repeat_penalty,
+        )
 
         n = os.cpu_count() or 1
-        lora = str(shipped_adapter_path()) if backend.endswith("+adapter") else None
+        adapter = backend.endswith("+adapter")
+        lora = str(shipped_adapter_path()) if adapter else None
+        penalty = shipped_repeat_penalty() if adapter else 1.0
         llm = Llama(model_path=str(embedded_gguf_path()), lora_path=lora, n_ctx=4096,
                     n_threads=n, n_threads_batch=n, verbose=False)
 
         def ask(conv):
             llm.reset()  # as the library does: no prefix reuse between requests
             out = llm.create_chat_completion(chat_dicts(conv), max_tokens=tokens,
-                                             temperature=0.0)
+                                             temperature=0.0, repeat_penalty=penalty)
             return out["usage"]["completion_tokens"]
     else:
         from langgraph_decomp.models import load_chat_model

@@ -73,6 +73,7 @@ from langgraph_decomp.models.specs import (
     llamacpp_gguf_path,
     local_source,
     shipped_adapter_path,
+    shipped_repeat_penalty,
 )
 
 __all__ = [
@@ -109,5 +110,6 @@ __all__ = [
     "local_source",
     "model_label",
     "shipped_adapter_path",
+    "shipped_repeat_penalty",
     "with_run_options",
 ]

@@ -165,7 +165,7 @@ def test_a_bad_manifest_repeat_penalty_is_a_model_config_error(tmp_path, monkeyp
     _ship(tmp_path / "w", repeat_penalty=value)
     monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
     with pytest.raises(ModelConfigError, match="repeat_penalty"):
-        models.specs.shipped_repeat_penalty("local:decomposer")
+        models.shipped_repeat_penalty("local:decomposer")
 
 
 def test_a_repeat_penalty_on_a_transformers_model_is_a_model_config_error():
