@@ -4,6 +4,9 @@ questions the reported table never sees.
 
     python bench/pilot_sample.py --data ../shared/data/gsm8k_socratic/dev.jsonl \\
         --n 24 --seed 7 --out /tmp/pilot.jsonl
+
+``--exclude`` leaves out the questions of earlier tuning samples too (a second pilot that
+does not repeat the first: ``--seed 8 --exclude /tmp/pilot.jsonl``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="Seed of the tuning sample.")
     parser.add_argument("--avoid", type=int, default=200, help="Size of the scored sample.")
     parser.add_argument("--avoid-seed", type=int, default=0, help="Seed of the scored sample.")
+    parser.add_argument("--exclude", nargs="+", default=[], metavar="JSONL",
+                        help="Also leave out the questions (by id) of these files.")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     from langgraph_decomp.data import load_examples, sample_examples
@@ -27,6 +32,8 @@ def main() -> None:
     lines = Path(args.data).read_text().splitlines()
     examples = load_examples(args.data)  # one per line, in the file's order
     scored = {e.id for e in sample_examples(examples, args.avoid, seed=args.avoid_seed)}
+    for path in args.exclude:
+        scored |= {e.id for e in load_examples(path)}
     line_of = {e.id: i for i, e in enumerate(examples)}
     rest = [e for e in examples if e.id not in scored]
     picked = [line_of[e.id] for e in sample_examples(rest, args.n, seed=args.seed)]

@@ -102,3 +102,10 @@ def test_pilot_sample_never_draws_a_question_the_scored_sample_holds(tmp_path):
     scored = {e.id for e in sample_examples(load_examples(str(data)), 25, seed=0)}
     pilot = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert len(set(pilot)) == 10 and not scored & set(pilot)
+    # A second pilot leaves out the first one's questions as well.
+    second = tmp_path / "pilot2.jsonl"
+    subprocess.run([sys.executable, str(BENCH / "pilot_sample.py"), "--data", str(data),
+                    "--n", "5", "--seed", "7", "--avoid", "25", "--exclude", str(out),
+                    "--out", str(second)], check=True, timeout=60)
+    again = {json.loads(line)["id"] for line in second.read_text().splitlines()}
+    assert len(again) == 5 and not again & (scored | set(pilot))
