@@ -6,8 +6,9 @@ against the human sub-questions. Each decomposer runs greedy through llama.cpp w
 strings, so a plan that runs to the token cap or repeats a line is counted before parsing:
 
 - ``base zero-shot``: the untrained SmolLM2-135M-Instruct (``llamacpp:smollm2``);
-- ``base few-shot``: the same with worked examples (``recipe_shots``: two hand-written GSM8K
-  plans and the first StrategyQA training plan);
+- ``base few-shot``: the same with worked examples (``recipe_shots``: the solution
+  teacher's worked examples, hand-written plans for the recipe's two ``teacher_shots`` GSM8K
+  train questions, and the first StrategyQA training plan);
 - ``distilled``: the shipped ``local:decomposer`` (or ``--decomposer``), decoding with its
   manifest's repeat penalty;
 - ``distilled rp=X``: the same decomposer with llama.cpp repeat penalty X, one row per

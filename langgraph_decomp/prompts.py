@@ -154,34 +154,39 @@ TEACHER_SOLUTION_USER = "Problem: {question}\n\nSolution steps:\n{steps}\n\nSub-
 
 TEACHER_SOLUTION_SHOTS = (
     (
-        "Natalia sold clips to 48 of her friends in April, and then she sold half as many "
-        "clips in May. How many clips did Natalia sell altogether in April and May?",
-        ("Natalia sold 48/2 = 24 clips in May.",
-         "Natalia sold 48+24 = 72 clips altogether in April and May."),
-        ("How many clips did Natalia sell in May?",
-         "How many clips did Natalia sell altogether in April and May?"),
+        "A baker makes 36 muffins in the morning and a third as many in the afternoon. How "
+        "many muffins does the baker make in all?",
+        ("In the afternoon the baker makes 36 / 3 = 12 muffins.",
+         "In all the baker makes 36 + 12 = 48 muffins."),
+        ("How many muffins does the baker make in the afternoon?",
+         "How many muffins does the baker make in all?"),
     ),
     (
-        "Betty is saving money for a new wallet which costs $100. Betty has only half of the "
-        "money she needs. Her parents decided to give her $15 for that purpose, and her "
-        "grandparents twice as much as her parents. How much more money does Betty need to "
-        "buy the wallet?",
-        ("In the beginning, Betty has only 100 / 2 = $50.",
-         "Betty's grandparents gave her 15 * 2 = $30.",
-         "This means, Betty needs 100 - 50 - 30 - 15 = $5 more."),
-        ("How much money does Betty have in the beginning?",
-         "How much money do Betty's grandparents give her?",
-         "How much more money does Betty need to buy the wallet?"),
+        "A garden has 4 rows of 15 tulips. A storm breaks 9 of them, and the gardener then "
+        "plants 12 new ones. How many tulips are in the garden now?",
+        ("The garden has 4 * 15 = 60 tulips at first.",
+         "After the storm it has 60 - 9 = 51 tulips.",
+         "Now it has 51 + 12 = 63 tulips."),
+        ("How many tulips does the garden have at first?",
+         "How many tulips are left after the storm?",
+         "How many tulips are in the garden now?"),
     ),
 )
-"""Worked examples for :data:`TEACHER_SOLUTION_SYSTEM`, written by hand for two GSM8K
-*train* questions: (problem, solution steps, sub-questions)."""
+"""Worked examples for :data:`TEACHER_SOLUTION_SYSTEM`: two problems written by hand for this
+library, in GSM8K's style, as (problem, solution steps, sub-questions). A distillation recipe
+may replace them with data rows read by path (``Recipe.teacher_shots``): the shipped recipe
+uses two GSM8K *train* questions and their solutions that way, so no dataset text lives here."""
 
 
 def numbered(items: Sequence[str]) -> str:
     """Items as the numbered lines ``1. ...``, ``2. ...`` that plans are written in (and that
     :func:`langgraph_decomp.parsing.parse_plan` reads back)."""
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+
+
+def solution_steps(solution: str | None) -> list[str]:
+    """A worked solution's steps: its non-empty lines, stripped (one step per line)."""
+    return [line.strip() for line in (solution or "").splitlines() if line.strip()]
 
 
 class Prompts(BaseModel):
@@ -375,8 +380,7 @@ class Prompts(BaseModel):
         turns: list[BaseMessage] = [SystemMessage(self.teacher_solution_system)]
         for shot_question, shot_steps, shot_plan in self.teacher_solution_shots:
             turns += [user(shot_question, shot_steps), AIMessage(numbered(shot_plan))]
-        steps = [line.strip() for line in solution.splitlines() if line.strip()]
-        return [*turns, user(question, steps)]
+        return [*turns, user(question, solution_steps(solution))]
 
 
 DEFAULT_PROMPTS = Prompts()

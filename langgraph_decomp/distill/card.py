@@ -82,8 +82,9 @@ def model_card(result: RecipeResult, recipe: Recipe, info: dict[str, Any]) -> st
         f"{recipe.eval_max_tokens}-token cap), the distilled adapter with repeat penalty "
         f"{recipe.repeat_penalty:g} (the manifest's, which `local:decomposer` decodes with), "
         "the base with none; base = the untrained SmolLM2-135M-Instruct, "
-        "few-shot = two hand-written GSM8K plans and the first StrategyQA training plan as "
-        "worked examples.", "",
+        "few-shot = the solution teacher's worked examples (hand-written plans for the "
+        "recipe's `teacher_shots`) and the first StrategyQA training plan as worked "
+        "examples.", "",
     ]
     lines += _metrics_table(result)
     lines += ["## Licences", ""]

@@ -38,6 +38,7 @@ from langgraph_decomp.distill.train import TrainConfig
 from langgraph_decomp.errors import DecompError
 from langgraph_decomp.models import LLAMACPP_PREFIX, ModelLike, file_sha256, load_chat_model
 from langgraph_decomp.parsing import numbered
+from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts, solution_steps
 
 
 class RecipeError(DecompError, ValueError):
@@ -75,6 +76,16 @@ class TeacherCheck(BaseModel):
     min_rouge_l: float = 0.6
 
 
+class TeacherShot(BaseModel):
+    """A worked example for the ``solution`` teacher: a data row's question and gold solution,
+    read by path, with the sub-questions its steps answer (written by hand, one per step)."""
+
+    data: str
+    format: str = "auto"
+    id: str
+    subquestions: list[str] = Field(min_length=1)
+
+
 class EvalSet(BaseModel):
     """Held-out questions with human sub-questions to score plans on."""
 
@@ -95,6 +106,9 @@ class Recipe(BaseModel):
     max_subquestions: int = 5
     seed: int = 0
     teacher_check: TeacherCheck | None = None
+    teacher_shots: list[TeacherShot] = Field(default_factory=list)
+    """The ``solution`` teacher's worked examples (and the base model's few-shot plans);
+    empty: the library's hand-written ones (``prompts.TEACHER_SOLUTION_SHOTS``)."""
     sources: list[Source]
     train: TrainConfig = Field(default_factory=TrainConfig)
     adapter_dtype: Literal["F16", "F32"] = "F16"
@@ -134,6 +148,34 @@ class RecipeResult(BaseModel):
     trained_ids: dict[str, list[str]] = {}
 
 
+def recipe_prompts(recipe: Recipe) -> Prompts:
+    """The graph's prompts with the recipe's :attr:`Recipe.teacher_shots` as the solution
+    teacher's worked examples (the defaults when it names none).
+
+    Raises:
+        RecipeError: a shot names a row its file does not have, a row without a worked
+            solution, or a number of sub-questions that differs from its solution's steps.
+    """
+    if not recipe.teacher_shots:
+        return DEFAULT_PROMPTS
+    rows: dict[tuple[str, str], dict[str, Example]] = {}
+    shots = []
+    for shot in recipe.teacher_shots:
+        key = (shot.data, shot.format)
+        if key not in rows:
+            rows[key] = {e.id: e for e in load_examples(shot.data, format=shot.format)}
+        example = rows[key].get(shot.id)
+        if example is None:
+            raise RecipeError(f"The teacher shot {shot.id!r} is not a row of {shot.data}.")
+        steps = solution_steps(example.solution)
+        if len(steps) != len(shot.subquestions):
+            raise RecipeError(
+                f"The teacher shot {shot.id!r} of {shot.data} has {len(steps)} solution steps "
+                f"and {len(shot.subquestions)} sub-questions; write one sub-question per step.")
+        shots.append((example.question, tuple(steps), tuple(shot.subquestions)))
+    return DEFAULT_PROMPTS.model_copy(update={"teacher_solution_shots": tuple(shots)})
+
+
 def _split(source: Source, seed: int, limit: int | None) -> tuple[list[Example], list[Example]]:
     examples = load_examples(source.data, format=source.format)
     train, held = split_examples(examples, holdout=source.holdout, seed=seed)
@@ -152,12 +194,12 @@ def _teacher_model(source: Source) -> ModelLike:
 
 
 def _steps(example: Example) -> int:
-    return len([line for line in (example.solution or "").splitlines() if line.strip()])
+    return len(solution_steps(example.solution))
 
 
 def check_teacher(
     check: TeacherCheck, source: Source, *, cache_path: Path, seed: int, limit: int | None,
-    show_progress: bool,
+    show_progress: bool, prompts: Prompts = DEFAULT_PROMPTS,
 ) -> PlanMetrics:
     """The ``solution`` teacher's plans for questions that have human plans, scored
     against them (the teacher sees the gold solution, never the human sub-questions)."""
@@ -167,7 +209,7 @@ def check_teacher(
     examples = [e for e in examples if e.solution and e.subquestions]
     plans = teacher_plans(examples, teacher=_teacher_model(source), cache_path=cache_path,
                           prompt="solution", context=_teacher_context(source),
-                          show_progress=show_progress)
+                          show_progress=show_progress, prompts=prompts)
     return plan_metrics([numbered(p.subquestions) for p in plans],
                         [e.subquestions or [] for e in examples],
                         max_subquestions=10)
@@ -219,12 +261,13 @@ def run_recipe(
         else s for s in recipe.sources
     ]
     splits = {s.name: _split(s, recipe.seed, limit) for s in sources}
+    prompts = recipe_prompts(recipe)
     checked: PlanMetrics | None = None
     solution_source = next((s for s in sources if s.teacher_prompt == "solution"), None)
     if recipe.teacher_check and solution_source:
         checked = check_teacher(recipe.teacher_check, solution_source,
                                 cache_path=out_dir / "teacher-check.jsonl", seed=recipe.seed,
-                                limit=limit, show_progress=show_progress)
+                                limit=limit, show_progress=show_progress, prompts=prompts)
         log(f"teacher check on human plans: ROUGE-L F1 {checked.rouge_l_f1:.3f}, count within "
             f"1 {checked.count_within_1:.1%} (n={checked.n})")
         if checked.rouge_l_f1 < recipe.teacher_check.min_rouge_l and limit is None:
@@ -242,7 +285,7 @@ def run_recipe(
             train, teacher=_teacher_model(source),
             cache_path=out_dir / f"teacher-{source.name}.jsonl",
             max_subquestions=recipe.max_subquestions, context=_teacher_context(source),
-            prompt=source.teacher_prompt, show_progress=show_progress,
+            prompt=source.teacher_prompt, show_progress=show_progress, prompts=prompts,
         )
         kept, report = filter_plans(
             plans, min_steps=1, max_steps=recipe.max_subquestions,
@@ -288,7 +331,7 @@ def run_recipe(
         rows = {"base zero-shot": base, "base few-shot": base} if base_rows else {}
         metrics = evaluate_recipe(
             recipe, {**rows, "distilled": decomposer},
-            shots=recipe_shots(recipe), eval_limit=eval_limit, log=log,
+            shots=recipe_shots(recipe, prompts), eval_limit=eval_limit, log=log,
             repeat_penalties={"distilled": recipe.repeat_penalty},
         )
     lap("eval")
@@ -311,16 +354,15 @@ def run_recipe(
     return result
 
 
-def recipe_shots(recipe: Recipe) -> list[TeacherPlan]:
-    """The base model's few-shot examples: the two hand-written GSM8K plans of the solution
-    teacher's prompt and the first training question of each source with human plans
-    (fixed, so every run and the bench prompt the base alike)."""
-    from langgraph_decomp import prompts
-
+def recipe_shots(recipe: Recipe, prompts: Prompts | None = None) -> list[TeacherPlan]:
+    """The base model's few-shot examples: the plans of the solution teacher's worked
+    examples (``prompts``, default :func:`recipe_prompts`) and the first training question of
+    each source with human plans (fixed, so every run and the bench prompt the base alike)."""
+    prompts = prompts or recipe_prompts(recipe)
     shots = [
         TeacherPlan(id=f"shot-{i}", question=q, gold="", subquestions=list(plan), status="ok",
                     teacher="hand-written")
-        for i, (q, _, plan) in enumerate(prompts.TEACHER_SOLUTION_SHOTS)
+        for i, (q, _, plan) in enumerate(prompts.teacher_solution_shots)
     ]
     for source in recipe.sources:
         if source.teacher == DATASET_TEACHER:

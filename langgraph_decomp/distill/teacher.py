@@ -33,7 +33,7 @@ TeacherPrompt = Literal["question", "solution"]
 def solution_messages(question: str, solution: str, *,
                       prompts: Prompts = DEFAULT_PROMPTS) -> list[BaseMessage]:
     """The ``prompt="solution"`` teacher's prompt: the problem, its solution steps (one per
-    line) and two hand-written worked examples (:meth:`Prompts.solution_messages`)."""
+    line) and the prompts' worked examples (:meth:`Prompts.solution_messages`)."""
     return prompts.solution_messages(question, solution)
 
 

@@ -59,7 +59,8 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     from langgraph_decomp.cli import main
 
     recipe = json.loads((FIXTURES / "recipe_tiny.json").read_text())
-    for part in (recipe["teacher_check"], *recipe["sources"], *recipe["evaluate"]):
+    for part in (recipe["teacher_check"], *recipe["teacher_shots"], *recipe["sources"],
+                 *recipe["evaluate"]):
         if "data" in part:
             part["data"] = str(FIXTURES / part["data"])
     recipe["repeat_penalty"] = 1.1
@@ -101,7 +102,8 @@ def test_a_teacher_below_the_recipes_rouge_gate_stops_the_run_before_training(
 
     recipe = json.loads((FIXTURES / "recipe_tiny.json").read_text())
     recipe["teacher_check"]["min_rouge_l"] = 0.99  # no 135M teacher reaches this
-    for part in (recipe["teacher_check"], *recipe["sources"], *recipe["evaluate"]):
+    for part in (recipe["teacher_check"], *recipe["teacher_shots"], *recipe["sources"],
+                 *recipe["evaluate"]):
         if "data" in part:
             part["data"] = str(FIXTURES / part["data"])
     path = tmp_path / "recipe.json"

@@ -229,3 +229,76 @@ def test_the_recipe_evaluation_scores_the_named_sets_with_the_labels_repeat_pena
         recipe.evaluate_recipe(r, {}, shots=[], sets=["c"])
     with pytest.raises(ValueError, match="repeat_penalty"):
         recipe.Recipe.model_validate({"name": "t", "sources": [], "repeat_penalty": 0})
+
+
+HANDWRITTEN = Path(__file__).parents[1] / "fixtures" / "handwritten_gsm8k_format_3q.jsonl"
+BOOK_PLAN = ["How much do 2 books cost?", "How much do 4 pens cost?",
+             "How much do 2 books and 4 pens cost?"]
+
+
+def shot_recipe(**shot):
+    from langgraph_decomp.distill import recipe
+
+    return recipe.Recipe.model_validate({
+        "name": "t",
+        "teacher_shots": [{"data": str(HANDWRITTEN), "id": "row-1", "subquestions": BOOK_PLAN,
+                           **shot}],
+        "teacher_check": {"data": str(FIXTURE), "limit": 2},
+        "sources": [{"name": "g", "data": str(HANDWRITTEN), "teacher": "openai:never-called",
+                     "teacher_prompt": "solution"}],
+    })
+
+
+def test_a_recipes_teacher_shots_are_read_by_path_and_reach_every_teacher_call(
+    tmp_path, monkeypatch,
+):
+    from langgraph_decomp.distill import recipe
+
+    r = shot_recipe()
+    prompts = recipe.recipe_prompts(r)
+    question, steps, subquestions = prompts.teacher_solution_shots[0]
+    assert len(prompts.teacher_solution_shots) == 1
+    assert question.startswith("A book costs $12") and subquestions == tuple(BOOK_PLAN)
+    assert steps == ("2 books cost 2*12 = $24.", "4 pens cost 4*3 = $12.",
+                     "Together they cost 24+12 = $36.")
+    assert [p.subquestions for p in recipe.recipe_shots(r)] == [BOOK_PLAN]
+    # The teacher is shown the shot, not the library's own hand-written examples.
+    teacher = RuleChat.by(lambda prompt: "1. How many pens?\n2. How many are left?")
+    teacher_plans(load_examples(str(HANDWRITTEN))[:1], teacher=teacher, prompts=prompts,
+                  cache_path=tmp_path / "t.jsonl", prompt="solution", show_progress=False)
+    sent = teacher.prompts[0]
+    assert [m.type for m in sent] == ["system", "human", "ai", "human"]
+    assert sent[1].content.startswith("Problem: A book costs $12")
+    # run_recipe hands the same prompts to the teacher check and to each source's teacher.
+    seen = []
+
+    def fake_teacher_plans(examples, **kwargs):
+        seen.append(kwargs["prompts"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recipe, "teacher_plans", fake_teacher_plans)
+    with pytest.raises(KeyboardInterrupt):
+        recipe.run_recipe(r, out_dir=tmp_path / "run", show_progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        recipe.run_recipe(r.model_copy(update={"teacher_check": None}),
+                          out_dir=tmp_path / "run2", show_progress=False)
+    assert seen == [prompts, prompts]
+
+
+def test_without_teacher_shots_a_recipe_uses_the_hand_written_ones():
+    from langgraph_decomp import DEFAULT_PROMPTS
+    from langgraph_decomp.distill import recipe
+
+    r = recipe.Recipe.model_validate({"name": "t", "sources": []})
+    assert recipe.recipe_prompts(r) is DEFAULT_PROMPTS
+    assert [p.question for p in recipe.recipe_shots(r)] == [
+        q for q, _, _ in DEFAULT_PROMPTS.teacher_solution_shots]
+
+
+def test_a_teacher_shot_naming_a_missing_row_or_the_wrong_step_count_is_a_recipe_error():
+    from langgraph_decomp.distill import recipe
+
+    with pytest.raises(recipe.RecipeError, match="'row-9' is not a row of"):
+        recipe.recipe_prompts(shot_recipe(id="row-9"))
+    with pytest.raises(recipe.RecipeError, match="has 3 solution steps and 2 sub-questions"):
+        recipe.recipe_prompts(shot_recipe(subquestions=BOOK_PLAN[:2]))
