@@ -58,10 +58,10 @@ def _manifest(name: str) -> dict[str, Any]:
     manifest_path = WEIGHTS_DIR / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or not isinstance(manifest["file"], str):
+        if not isinstance(manifest, dict) or not all(
+                isinstance(manifest.get(key), str) for key in ("file", "sha256")):
             raise TypeError
-        str(manifest["sha256"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, TypeError):
         raise ModelConfigError(
             f"The shipped decomposer {name!r} has no readable manifest at {manifest_path}; "
             "reinstall langgraph-decomp.", model=name,
@@ -78,7 +78,7 @@ def shipped_adapter_path(name: str = DEFAULT_DECOMPOSER) -> Path:
     """
     manifest = _manifest(name)
     path = WEIGHTS_DIR / manifest["file"]
-    expected = str(manifest["sha256"])
+    expected = manifest["sha256"]
     if not path.is_file():
         raise ModelConfigError(f"The shipped decomposer {name!r} is missing its weights file "
                                f"{path}; reinstall langgraph-decomp.", model=name)

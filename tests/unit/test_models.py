@@ -183,7 +183,7 @@ def test_shipped_weights_pass_their_sha256_check(tmp_path, monkeypatch):
     assert models.shipped_adapter_path() == path
 
 
-@pytest.mark.parametrize("damage", ["missing", "corrupted", "no manifest"])
+@pytest.mark.parametrize("damage", ["missing", "corrupted", "no manifest", "bad manifest"])
 def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_the_file(
     tmp_path, monkeypatch, damage
 ):
@@ -194,13 +194,16 @@ def test_missing_or_corrupted_shipped_weights_are_a_model_config_error_naming_th
         path.unlink()
     elif damage == "corrupted":
         path.write_bytes(b"adapter bytez")  # same size, other bytes
-    else:
+    elif damage == "no manifest":
         (tmp_path / "w" / "manifest.json").unlink()
+    else:  # a sha256 that is not a string is the manifest's fault, not the file's
+        (tmp_path / "w" / "manifest.json").write_text(
+            '{"file": "decomposer.lora.gguf", "sha256": 123}')
     monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
-    named = "manifest.json" if damage == "no manifest" else "decomposer.lora.gguf"
+    named = "manifest.json" if damage.endswith("manifest") else "decomposer.lora.gguf"
     with pytest.raises(ModelConfigError, match=named) as info:
         load_chat_model("local:decomposer")
-    assert damage.split()[-1] in str(info.value) or damage == "no manifest"
+    assert damage.split()[-1] in str(info.value) or damage.endswith("manifest")
     graph = build_graph(decomposer="local:decomposer", solver=ScriptedChat.of("Final answer: 1"))
     with pytest.raises(ModelConfigError, match=r"\[decomposer\].*" + named):
         graph.invoke({"question": "What is 1 + 1?"}, context={"verify": False})
