@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from langgraph_decomp.data import Example, load_examples, split_examples
 from langgraph_decomp.distill.export import export_gguf
 from langgraph_decomp.distill.filtering import FilterReport, filter_plans
 from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
+from langgraph_decomp.distill.phases import PhaseClock
 from langgraph_decomp.distill.teacher import TeacherPlan, teacher_plans
 from langgraph_decomp.distill.train import TrainConfig, finetune, plan_text, write_card
 from langgraph_decomp.models import LLAMACPP_PREFIX, generate_local_replies, gguf_file_of
@@ -131,14 +131,7 @@ def run_distill(
     (saved beside the student and named in its card, to serve it with).
     """
     train_cfg = train or TrainConfig()
-    seconds: dict[str, float] = {}
-    started = clock = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[phase] = round(now - clock, 1)
-        clock = now
+    clock = PhaseClock()
 
     examples = load_examples(data, limit=limit, seed=seed)
     train_set, held_out = split_examples(examples, holdout=holdout, seed=seed)
@@ -148,7 +141,7 @@ def run_distill(
         max_subquestions=train_cfg.max_subquestions, context=teacher_context,
         show_progress=show_progress, prompts=prompts,
     )
-    lap("teacher")
+    clock.lap("teacher")
     # Default: the cap the decomposition prompt states, so no training plan contradicts it.
     max_steps = train_cfg.max_subquestions if max_steps is None else max_steps
     kept, report = filter_plans(plans, min_steps=min_steps, max_steps=max_steps,
@@ -169,7 +162,7 @@ def run_distill(
                  prompts=prompts)
     else:
         log(f"{student_dir} is already trained; evaluating it (retrain=True to train again)")
-    lap("train")
+    clock.lap("train")
     decomposer = f"hf:{student_dir}"
     base_gguf = gguf_file_of(student)
     fast_decomposer = None
@@ -179,7 +172,7 @@ def run_distill(
             export_gguf(student_dir, base_gguf, exported)
         fast_decomposer = f"{LLAMACPP_PREFIX}{exported}"
         log(f"exported {exported} -> --decomposer {fast_decomposer}")
-    lap("export")
+    clock.lap("export")
     if eval_backend == "llamacpp" and fast_decomposer and base_gguf is not None:
         specs = {"distilled": fast_decomposer, "student": f"{LLAMACPP_PREFIX}{base_gguf}"}
     else:
@@ -204,9 +197,9 @@ def run_distill(
         if fast_decomposer:
             info["gguf"] = fast_decomposer
         write_card(student_dir, info)
-    lap("eval")
-    seconds["total"] = round(time.perf_counter() - started, 1)
-    log("seconds: " + ", ".join(f"{k} {v}" for k, v in seconds.items()))
+    clock.lap("eval")
+    seconds = clock.total()
+    log(clock.summary())
     result = DistillResult(student_dir=str(student_dir), decomposer=decomposer,
                            fast_decomposer=fast_decomposer, filter=report, metrics=metrics,
                            eval_backend=eval_backend if metrics else None, seconds=seconds)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 from langgraph_decomp.data import Example, load_examples, split_examples
 from langgraph_decomp.distill.filtering import FilterReport, filter_plans
 from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
+from langgraph_decomp.distill.phases import PhaseClock
 from langgraph_decomp.distill.teacher import (
     DATASET_TEACHER,
     TeacherPlan,
@@ -247,14 +247,7 @@ def run_recipe(
     from langgraph_decomp.models import gguf_file_of
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
-    started = clock = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[phase] = round(now - clock, 1)
-        clock = now
+    clock = PhaseClock()
 
     sources = [
         s.model_copy(update={"teacher": teacher}) if teacher and s.teacher != DATASET_TEACHER
@@ -275,7 +268,7 @@ def run_recipe(
                 f"The teacher's plans score ROUGE-L {checked.rouge_l_f1:.3f} against the human "
                 f"plans, below the recipe's min_rouge_l {recipe.teacher_check.min_rouge_l}."
             )
-    lap("teacher_check")
+    clock.lap("teacher_check")
 
     kept_all: list[TeacherPlan] = []
     filters: dict[str, FilterReport] = {}
@@ -296,7 +289,7 @@ def run_recipe(
             + ", ".join(f"{k} {v}" for k, v in report.model_dump().items()
                         if k not in ("rules", "total", "kept") and v) + ")")
         kept_all += kept
-    lap("teacher")
+    clock.lap("teacher")
     if not kept_all:
         raise RecipeError("No teacher plan survived the filters; nothing to train on.")
     random.Random(recipe.seed).shuffle(kept_all)
@@ -311,7 +304,7 @@ def run_recipe(
                  card={"recipe": recipe.name}, save_adapter=True)
     else:
         log(f"{student_dir} is already trained; reusing it (retrain=True to train again)")
-    lap("train")
+    clock.lap("train")
 
     base_gguf = gguf_file_of(recipe.student)
     if base_gguf is None:
@@ -323,7 +316,7 @@ def run_recipe(
     decomposer = f"{LLAMACPP_PREFIX}{adapter}"
     log(f"adapter {adapter} ({adapter.stat().st_size / 2**20:.1f} MiB) -> "
         f"--decomposer {decomposer}")
-    lap("export")
+    clock.lap("export")
 
     metrics: dict[str, dict[str, PlanMetrics]] = {}
     if evaluate:
@@ -334,8 +327,8 @@ def run_recipe(
             shots=recipe_shots(recipe, prompts), eval_limit=eval_limit, log=log,
             repeat_penalties={"distilled": recipe.repeat_penalty},
         )
-    lap("eval")
-    seconds["total"] = round(time.perf_counter() - started, 1)
+    clock.lap("eval")
+    seconds = clock.total()
 
     trained_ids = {s.name: sorted({p.id for p in kept_all} & {e.id for e in splits[s.name][0]})
                    for s in sources}
@@ -347,7 +340,7 @@ def run_recipe(
     (out_dir / "result.json").write_text(result.model_dump_json(indent=2))
     info = json.loads((student_dir / "distill_info.json").read_text())
     write_card(student_dir, {**info, "recipe_result": result.model_dump(exclude={"trained_ids"})})
-    log("seconds: " + ", ".join(f"{k} {v}" for k, v in seconds.items()))
+    log(clock.summary())
     if ship_dir is not None:
         ship(result, recipe, info, ship_dir)
         log(f"shipped {adapter.name} to {ship_dir}")

@@ -302,3 +302,15 @@ def test_a_teacher_shot_naming_a_missing_row_or_the_wrong_step_count_is_a_recipe
         recipe.recipe_prompts(shot_recipe(id="row-9"))
     with pytest.raises(recipe.RecipeError, match="has 3 solution steps and 2 sub-questions"):
         recipe.recipe_prompts(shot_recipe(subquestions=BOOK_PLAN[:2]))
+
+
+def test_the_phase_clock_times_each_phase_since_the_last_and_the_whole_run(monkeypatch):
+    from langgraph_decomp.distill import phases
+
+    now = iter([10.0, 12.5, 13.0, 20.0])
+    monkeypatch.setattr(phases.time, "perf_counter", lambda: next(now))
+    clock = phases.PhaseClock()
+    clock.lap("teacher")
+    clock.lap("train")
+    assert clock.total() == {"teacher": 2.5, "train": 0.5, "total": 10.0}
+    assert clock.summary() == "seconds: teacher 2.5, train 0.5, total 10.0"
