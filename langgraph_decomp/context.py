@@ -179,14 +179,6 @@ class Context:
                   "and the question answered directly (fallback_reason 'too_short'); a "
                   "one-step plan mostly restates the question. 1 keeps every plan."},
     )
-    restated_last: bool = field(
-        default=False,
-        metadata={"description": "Move the decomposer's sub-questions that restate the "
-                  "problem's own question (most of its content words) to the end of the "
-                  "plan, in order: a small decomposer often opens with the question itself, "
-                  "and a solver that answers it first guesses the result. A plan the caller "
-                  "gives (subquestions_given) is kept as it is."},
-    )
     verify: bool = field(
         default=False,
         metadata={"description": "Ask the verifier (a model call) to check the final "
@@ -310,7 +302,7 @@ class Context:
                      "verifier_base_url"):
             _check_base_url(getattr(self, name), name)
         _check_api_key(self.api_key)
-        for name in ("decompose", "verify", "verify_steps", "check_arithmetic", "restated_last"):
+        for name in ("decompose", "verify", "verify_steps", "check_arithmetic"):
             if not isinstance(getattr(self, name), bool):
                 raise _wrong(name, "True or False", getattr(self, name))
         _check_choice(self, "solve_scheme", SOLVE_SCHEMES)

@@ -33,14 +33,7 @@ from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, run_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import ModelCall, RoleModels, Steps, adrive, ask, drive, model_label
-from langgraph_decomp.parsing import (
-    Plan,
-    parse_plan,
-    parse_verdict,
-    plan_dependencies,
-    plan_stop,
-    restated_last,
-)
+from langgraph_decomp.parsing import Plan, parse_plan, parse_verdict, plan_dependencies, plan_stop
 from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts, decompose_messages
 from langgraph_decomp.solving import answer_question, answer_step
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
@@ -194,11 +187,7 @@ def _plan(
     text, usage = yield from ask(ModelCall("decomposer", ctx, messages, "decompose",
                                            local_stop=plan_stop(ctx.max_subquestions),
                                            started_at=time.time()))
-    plan = parse_plan(text, ctx.max_subquestions)
-    if ctx.restated_last:
-        plan = plan.model_copy(update={"subquestions": restated_last(plan.subquestions,
-                                                                     question)})
-    return plan, usage
+    return parse_plan(text, ctx.max_subquestions), usage
 
 
 def decompose_core(state: State, runtime: Runtime[Context], *, models: RoleModels,

@@ -20,7 +20,7 @@ from langgraph_decomp.prompts import NO_DECOMPOSITION, numbered
 
 __all__ = [
     "Dependencies", "Plan", "PlanStatus", "numbered", "parse_plan", "parse_verdict",
-    "asked_question", "plan_dependencies", "plan_stop", "restated_last", "restates",
+    "plan_dependencies", "plan_stop",
 ]
 
 _REFERENCE = re.compile(
@@ -134,45 +134,6 @@ def parse_plan(text: str, max_subquestions: int) -> Plan:
             return Plan(status="no_decomposition")
         return Plan(status="unparsable")
     return Plan(subquestions=subquestions)
-
-
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_FUNCTION_WORDS = frozenset({
-    "a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and",
-    "or", "is", "are", "was", "were", "be", "been", "does", "do", "did", "has", "have",
-    "had", "how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where",
-    "why", "will", "would", "can", "could", "should", "he", "she", "it", "they", "them",
-    "his", "her", "its", "their", "this", "that", "these", "those", "there",
-})
-RESTATES_AT = 0.6
-"""Jaccard overlap of content words from which a sub-question restates a question."""
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _FUNCTION_WORDS}
-
-
-def asked_question(question: str) -> str:
-    """The sentence that asks ``question``: its last one ending in ``?``, else its last."""
-    sentences = [s for s in re.split(r"(?<=[.?!])\s+", question.strip()) if s]
-    asking = [s for s in sentences if s.endswith("?")]
-    return (asking or sentences or [""])[-1]
-
-
-def restates(subquestion: str, question: str) -> bool:
-    """Whether ``subquestion`` restates the sentence that asks ``question``: at least
-    :data:`RESTATES_AT` of their content words in common (Jaccard; names and numbers count,
-    function words and pronouns do not)."""
-    mine, asked = _content_words(subquestion), _content_words(asked_question(question))
-    return bool(mine and asked) and len(mine & asked) / len(mine | asked) >= RESTATES_AT
-
-
-def restated_last(subquestions: list[str], question: str) -> list[str]:
-    """The plan with the sub-questions that restate the problem's own question moved to
-    its end, each group in its order (``Context.restated_last``)."""
-    flags = [restates(s, question) for s in subquestions]
-    return ([s for s, f in zip(subquestions, flags, strict=True) if not f]
-            + [s for s, f in zip(subquestions, flags, strict=True) if f])
 
 
 def plan_dependencies(subquestions: list[str], mode: Dependencies) -> list[list[int]]:

@@ -358,28 +358,6 @@ def test_adaptive_skip_answers_short_plans_directly_and_says_so(plan, decomposed
     assert out["usage"]["solver"]["calls"] == 1
 
 
-@pytest.mark.parametrize("on", [False, True])
-def test_restated_last_moves_a_plan_that_opens_with_the_question(on):
-    plan = "1. How many apples are left?\n2. How many apples after buying?"
-    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
-    out = build_graph(decomposer=ScriptedChat.of(plan), solver=solver).invoke(
-        {"question": QUESTION}, context={"restated_last": on}
-    )
-    opening = [s["question"] for s in out["subquestions"]]
-    assert opening == (["How many apples after buying?", "How many apples are left?"] if on
-                       else ["How many apples are left?", "How many apples after buying?"])
-    assert f"1. {opening[0]}" in solver.prompts[0][-1].content
-
-
-def test_restated_last_keeps_a_given_plan_as_it_is():
-    given = ["How many apples are left?", "How many apples after buying?"]
-    out = build_graph(decomposer=ScriptedChat.of(), solver=ScriptedChat.of(
-        "1. 6\n2. 8\nFinal answer: 6")).invoke(
-        {"question": QUESTION, "subquestions_given": given}, context={"restated_last": True}
-    )
-    assert [s["question"] for s in out["subquestions"]] == given
-
-
 def test_min_subquestions_is_bounded_by_the_cap():
     from langgraph_decomp import InvalidInputError
 

@@ -1,6 +1,6 @@
 import pytest
 
-from langgraph_decomp.parsing import asked_question, parse_plan, restated_last, restates
+from langgraph_decomp.parsing import parse_plan
 
 
 @pytest.mark.parametrize(
@@ -65,43 +65,3 @@ def test_only_the_first_list_counts_when_the_model_rambles_on():
         "Sub-questions:\n1. How much is the ball?"
     )
     assert parse_plan(text, 5).subquestions == ["How many apples?", "How many pears?"]
-
-
-@pytest.mark.parametrize(
-    ("question", "asked"),
-    [
-        ("Josh lost 11 marbles. He had 19 earlier. How many marbles does he have now?",
-         "How many marbles does he have now?"),
-        ("Is it sunny? Tom walks 3 km. How far did he walk?", "How far did he walk?"),
-        ("Find the number of apples Tom has left.", "Find the number of apples Tom has left."),
-    ],
-)
-def test_asked_question_is_the_last_sentence_that_asks(question, asked):
-    assert asked_question(question) == asked
-
-
-QUESTION_RESTATED = ("Josh lost 11 marbles. He had 19 marbles in his collection earlier. "
-                     "How many marbles does he have now?")
-
-
-@pytest.mark.parametrize(
-    ("subquestion", "expected"),
-    [
-        ("How many marbles does Josh have now?", True),  # a name added: 2 of 3 words shared
-        ("How many marbles does Josh have in his collection earlier?", False),
-        ("How many marbles did Josh lose?", False),
-        ("What is 19 - 11?", False),
-    ],
-)
-def test_restates_compares_content_words_with_the_asked_sentence(subquestion, expected):
-    assert restates(subquestion, QUESTION_RESTATED) is expected
-
-
-def test_restated_last_moves_restatements_to_the_end_in_order():
-    plan = ["How many marbles does Josh have now?",
-            "How many marbles did Josh have earlier?",
-            "How many marbles does he have now in total?",
-            "How many marbles did Josh lose?"]
-    assert restated_last(plan, QUESTION_RESTATED) == [plan[1], plan[3], plan[0], plan[2]]
-    assert restated_last(plan[1:2], QUESTION_RESTATED) == plan[1:2]
-    assert restated_last([], QUESTION_RESTATED) == []
