@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
-SolveScheme = Literal["scaffold", "stepwise", "paper", "vote", "guided"]
+SolveScheme = Literal["scaffold", "stepwise", "paper", "vote", "guided", "program"]
 """Values of :attr:`Context.solve_scheme` (checked at run time against ``get_args``)."""
 
 Dependencies = Literal["sequential", "inferred", "independent"]
@@ -158,7 +158,10 @@ class Context:
                   "call: answer the sub-questions in order, then the question, as in Wu et "
                   "al. 2024) or 'vote' (chain of thought without and with the hints, plus "
                   "'paper' when they disagree; majority answer, ties to plain chain of "
-                  "thought)."},
+                  "thought) or 'program' (one call: one line of Python per sub-question, "
+                  "'name = expression', then 'answer = ...'; the graph computes the lines "
+                  "locally and sends a program that fails back once; without a plan, the "
+                  "program alone). Without a plan every other scheme is chain of thought."},
     )
     dependencies: Dependencies = field(
         default="sequential",

@@ -34,6 +34,7 @@ from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, run_context
 from langgraph_decomp.errors import InvalidInputError
 from langgraph_decomp.models import ModelCall, RoleModels, Steps, adrive, ask, drive, model_label
 from langgraph_decomp.parsing import Plan, parse_plan, parse_verdict, plan_dependencies, plan_stop
+from langgraph_decomp.program import run_program
 from langgraph_decomp.prompts import DEFAULT_PROMPTS, Prompts, decompose_messages
 from langgraph_decomp.solving import answer_question, answer_step
 from langgraph_decomp.state import SolveTask, State, StepResult, SubQuestion, add_usage
@@ -304,10 +305,15 @@ def solve_core(task: SolveTask, runtime: Runtime[Context], *, models: RoleModels
         step: StepResult = {"index": index, "answer": answer, "work": work}
         return {"steps": [step], "usage": usage}
     text, usage = yield from answer_question(ctx, prompts, task)
-    runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
-    update: Update = {"draft": text.strip(), "usage": usage}
+    worked: dict[int, str] = {}
     if plan and ctx.solve_scheme == "guided":  # the reply's numbered lines answer the plan
         worked = numbered_answers(text, len(plan))
+    elif ctx.solve_scheme == "program":  # computed here; the draft shows the values
+        run = run_program(text)
+        text, worked = run.render(), run.step_values(len(plan))
+    runtime.stream_writer({"event": "draft", "answer": extract_answer(text)})
+    update: Update = {"draft": text.strip(), "usage": usage}
+    if worked:
         update["steps"] = [StepResult(index=i, answer=line) for i, line in worked.items()]
     return update
 
@@ -361,7 +367,15 @@ def verify_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
     if draft is None and ctx.verify_steps:
         return (yield from _verify_steps(state, ctx, models, prompts))
     repairs = state.get("repairs") or 0
-    checked = draft is not None and ctx.check_arithmetic and repairs < ctx.max_repairs
+    program = ctx.solve_scheme == "program"
+    if (draft is not None and program and repairs < ctx.max_repairs
+            and (error := run_program(draft).error)):  # free, local: no model call
+        runtime.stream_writer({"event": "verdict", "verified": False, "repair": True,
+                               "source": "program", "error": error})
+        return {"draft": None, "rejected": extract_answer(draft),
+                "repairs": repairs + 1, "feedback": prompts.program_feedback.format(error=error)}
+    checked = (draft is not None and ctx.check_arithmetic and not program
+               and repairs < ctx.max_repairs)
     if checked and (slips := arithmetic_slips(draft or "")):  # free, local: no model call
         runtime.stream_writer({"event": "verdict", "verified": False, "repair": True,
                                "source": "arithmetic", "slips": slips})

@@ -107,6 +107,43 @@ GUIDED_USER = (
     "final answer."
 )
 
+PROGRAM_SYSTEM = (
+    "You answer a question by writing a short Python program. You are given the question and "
+    "its sub-questions. Write one line per sub-question, in order: a variable named for what "
+    "the sub-question asks, then '=', then a Python expression for its value: a calculation "
+    "from numbers in the question and earlier variables, or a number, text in quotes or "
+    "True/False that you know or read in the context. Then write one last line 'answer = ...' "
+    "that answers the question itself. Write only these assignment lines: no comments, no "
+    "print, no imports, no other text."
+)
+"""The plan-guided program prompt (``solve_scheme="program"``): the solver writes each
+sub-question's calculation, not its result, and the graph computes the lines locally
+(:mod:`langgraph_decomp.program`), so no slip of arithmetic survives; measured against
+chain of thought and ``guided`` in the README's "Evaluate" section."""
+
+PROGRAM_USER = (
+    "{context_block}Question: {question}\n\nSub-questions:\n{hints}\n\n{feedback_block}"
+    "Write the program."
+)
+
+PROGRAM_ALONE_SYSTEM = (
+    "You answer a question by writing a short Python program: one assignment per step, each "
+    "a variable named for what it holds, then '=', then a Python expression for its value: a "
+    "calculation from numbers in the question and earlier variables, or a number, text in "
+    "quotes or True/False that you know or read in the context. The last line is "
+    "'answer = ...' and answers the question itself. Write only assignment lines: no "
+    "comments, no print, no imports, no other text."
+)
+"""The ``program`` scheme without a plan (one-stage, or the decomposer gave none)."""
+
+PROGRAM_ALONE_USER = "{context_block}Question: {question}\n\n{feedback_block}Write the program."
+
+PROGRAM_FEEDBACK = (
+    "the program could not be computed ({error}). Write the whole program again, defining "
+    "every variable before it is used."
+)
+"""Repair feedback when the solver's program fails to compute (``solve_scheme="program"``)."""
+
 FEEDBACK_BLOCK = (
     "A reviewer rejected an earlier answer ({rejected}) with this feedback: {feedback}\n\n"
 )
@@ -223,6 +260,11 @@ class Prompts(BaseModel):
     paper_user: str = PAPER_USER
     guided_system: str = GUIDED_SYSTEM
     guided_user: str = GUIDED_USER
+    program_system: str = PROGRAM_SYSTEM
+    program_user: str = PROGRAM_USER
+    program_alone_system: str = PROGRAM_ALONE_SYSTEM
+    program_alone_user: str = PROGRAM_ALONE_USER
+    program_feedback: str = PROGRAM_FEEDBACK
     feedback_block: str = FEEDBACK_BLOCK
     step_feedback_block: str = STEP_FEEDBACK_BLOCK
     verify_system: str = VERIFY_SYSTEM
@@ -321,16 +363,26 @@ class Prompts(BaseModel):
                        feedback_block: str = "") -> list[BaseMessage]:
         """The solver's prompt for the question itself under a ``Context.solve_scheme``.
 
-        Without a plan every scheme asks the same thing: chain of thought on the question
-        (one-stage). ``scaffold`` adds the plan as hints to that same prompt; ``paper`` asks
-        for the sub-questions' answers in order, then the question's; ``guided`` one line per
-        sub-question; ``stepwise`` shows the answers already found (``previous_block``).
+        Without a plan every scheme but ``program`` asks the same thing: chain of thought on
+        the question (one-stage); ``program`` asks for the program alone. ``scaffold`` adds
+        the plan as hints to that same prompt; ``paper`` asks for the sub-questions' answers
+        in order, then the question's; ``guided`` one line per sub-question; ``program`` one
+        line of Python per sub-question (computed by :mod:`langgraph_decomp.program`);
+        ``stepwise`` shows the answers already found (``previous_block``).
         """
         hints = numbered(plan)
         context_block = self.context_text(context)
-        if plan and scheme in ("paper", "guided"):
-            system, user = ((self.paper_system, self.paper_user) if scheme == "paper"
-                            else (self.guided_system, self.guided_user))
+        if not plan and scheme == "program":
+            return [
+                SystemMessage(self.program_alone_system),
+                HumanMessage(self.program_alone_user.format(
+                    context_block=context_block, question=question,
+                    feedback_block=feedback_block)),
+            ]
+        if plan and scheme in ("paper", "guided", "program"):
+            system, user = {"paper": (self.paper_system, self.paper_user),
+                            "guided": (self.guided_system, self.guided_user),
+                            "program": (self.program_system, self.program_user)}[scheme]
             return [
                 SystemMessage(system),
                 HumanMessage(user.format(context_block=context_block, question=question,

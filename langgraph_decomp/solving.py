@@ -6,8 +6,9 @@ sync graph (:func:`~langgraph_decomp.models.drive`) and the async one
 (:func:`~langgraph_decomp.models.adrive`). The prompts come from a
 :class:`~langgraph_decomp.prompts.Prompts`.
 
-Schemes (``Context.solve_scheme``) for the question itself: ``guided``, ``scaffold``,
-``paper`` and one-stage are one call (:meth:`Prompts.final_messages`); ``stepwise`` answers
+Schemes (``Context.solve_scheme``) for the question itself: ``program``, ``guided``,
+``scaffold``, ``paper`` and one-stage are one call (:meth:`Prompts.final_messages`;
+``program`` replies are computed by :mod:`langgraph_decomp.program`); ``stepwise`` answers
 each sub-question first (:func:`answer_step`); ``vote`` asks up to three of them
 (:func:`vote_over_schemes`). Any call may be ``n_samples`` samples and their majority
 (:func:`sample_and_vote`).
@@ -24,6 +25,7 @@ from typing import Any
 from langgraph_decomp.answers import extract_answer, split_step_answer
 from langgraph_decomp.context import Context
 from langgraph_decomp.models import ModelCall, Reply, Steps, ask
+from langgraph_decomp.program import run_program
 from langgraph_decomp.prompts import Prompts
 from langgraph_decomp.state import SolveTask, add_usage
 from langgraph_decomp.voting import is_decided, vote_key, winner
@@ -133,5 +135,11 @@ def answer_question(ctx: Context, prompts: Prompts, task: SolveTask) -> Steps[Re
         previous_block=prompts.previous_text(plan, task["steps"], task["depends_on"]),
         feedback_block=feedback_block,
     )
+    answer_of = program_answer if ctx.solve_scheme == "program" else extract_answer
     return (yield from sample_and_vote(ctx, messages, run_name="solve[final]",
-                                       answer_of=extract_answer))
+                                       answer_of=answer_of))
+
+
+def program_answer(text: str) -> str:
+    """The answer a ``program`` reply computes to (what its samples vote on)."""
+    return run_program(text).answer

@@ -78,7 +78,8 @@ def make_strategies(
 ) -> list[Strategy]:
     """Build the named strategies.
 
-    - ``one-stage``: the solver answers directly (it may reason step by step).
+    - ``one-stage``: the solver answers directly, in chain of thought
+      (``one-stage+solve_scheme=program``: it writes a program the graph computes).
     - ``two-stage:teacher`` (alias ``two-stage``): a hosted/teacher decomposer plans;
       default teacher: the solver itself.
     - ``two-stage:local``: the untrained local decomposer plans.
@@ -94,7 +95,10 @@ def make_strategies(
         name = "two-stage:teacher" if raw == "two-stage" else raw
         before = len(out)
         if name == "one-stage":
-            out.append(Strategy(name, {"decompose": False}, description="solver answers directly"))
+            # Chain of thought, whatever the default scheme (every scheme but ``program``
+            # answers a question without a plan that way).
+            out.append(Strategy(name, {"decompose": False, "solve_scheme": "scaffold"},
+                                description="solver answers directly (chain of thought)"))
         elif name == "two-stage:teacher":
             ctx = {"decomposer": teacher} if teacher else {}
             out.append(Strategy(name, ctx, description=f"decomposer: {teacher or 'the solver'}"))

@@ -64,7 +64,10 @@ def test_strategies_are_configurations_of_one_graph():
         ["one-stage", "two-stage", "two-stage:local", "two-stage:distilled", "two-stage:oracle"],
         teacher="openai:big", distilled="hf:./student",
     )}
-    assert s["one-stage"].context == {"decompose": False}
+    # Chain of thought whatever the default scheme; its program form is an override.
+    assert s["one-stage"].context == {"decompose": False, "solve_scheme": "scaffold"}
+    (program,) = make_strategies(["one-stage+solve_scheme=program"])
+    assert program.context == {"decompose": False, "solve_scheme": "program"}
     assert s["two-stage:teacher"].context == {"decomposer": "openai:big"}
     assert s["two-stage:local"].context == {"decomposer": "local:smollm2"}
     assert s["two-stage:distilled"].context == {"decomposer": "hf:./student"}

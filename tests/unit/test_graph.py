@@ -562,3 +562,87 @@ def test_a_database_url_instead_of_a_saver_is_a_typed_error_naming_the_argument(
                     **{arg: "postgresql://postgres@127.0.0.1:5432/postgres"})
     assert info.value.field == arg
     assert "for a URL: " in str(info.value) and "not str" in str(info.value)
+
+
+PROGRAM = {"solve_scheme": "program", "verify": False}
+
+
+def test_program_scheme_is_one_call_whose_lines_the_graph_computes():
+    solver = ScriptedChat.of("```python\nbought = 3 + 5\nleft = bought - 2\nanswer = left\n```")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context=PROGRAM)
+    assert out["answer"] == "6" and out["numeric_answer"] == "6"
+    assert out["usage"]["solver"]["calls"] == 1 and out["repairs"] == 0
+    assert out["subquestions"] == [
+        {"question": "How many apples after buying?", "answer": "bought = 8"},
+        {"question": "How many after eating?", "answer": "left = 6"},
+    ]
+    from langgraph_decomp import prompts
+
+    system, user = solver.prompts[0]
+    assert system.content == prompts.PROGRAM_SYSTEM
+    assert user.content == (
+        f"Question: {QUESTION}\n\nSub-questions:\n1. How many apples after buying?\n"
+        "2. How many after eating?\n\nWrite the program.")
+
+
+def test_program_scheme_trusts_the_computed_value_not_a_stated_one():
+    # The solver states a wrong result in a comment; the graph computes its own.
+    solver = ScriptedChat.of("bought = 3 + 5  # 9\nanswer = bought - 2  # 7")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={**PROGRAM, "check_arithmetic": True})
+    assert out["answer"] == "6" and out["repairs"] == 0
+    assert out["usage"]["solver"]["calls"] == 1
+
+
+def test_a_program_that_fails_is_sent_back_once_with_the_error_and_no_verifier_call():
+    solver = ScriptedChat.of("left = bought - 2\nanswer = left",
+                             "bought = 3 + 5\nleft = bought - 2\nanswer = left")
+    verifier = ScriptedChat.of()  # never asked
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
+                      verifier=verifier).invoke({"question": QUESTION}, context=PROGRAM)
+    assert out["answer"] == "6" and out["repairs"] == 1
+    assert out["usage"]["solver"]["calls"] == 2 and "verifier" not in out["usage"]
+    repair = solver.prompts[1][-1].content
+    assert "line 1: left = bought - 2: 'bought' is not defined" in repair
+    assert "defining every variable before it is used" in repair
+    assert repair.endswith("Write the program.")
+
+
+def test_program_repairs_are_bounded_and_the_partial_answer_stands():
+    broken = "start = 3\nleft = bought - 2"
+    solver = ScriptedChat.of(broken, broken, broken)
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={**PROGRAM, "max_repairs": 1})
+    assert out["repairs"] == 1 and out["usage"]["solver"]["calls"] == 2
+    assert out["answer"] == "3"  # the last value computed
+    assert [s["answer"] for s in out["subquestions"]] == ["", ""]
+
+
+def test_program_scheme_without_a_plan_asks_for_the_program_alone():
+    solver = ScriptedChat.of("answer = 3 + 5 - 2")
+    out = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver=solver).invoke(
+        {"question": QUESTION}, context=PROGRAM)
+    from langgraph_decomp import prompts
+
+    assert out["answer"] == "6" and out["subquestions"] == [] and out["decomposed"] is False
+    system, user = solver.prompts[0]
+    assert system.content == prompts.PROGRAM_ALONE_SYSTEM
+    assert user.content == f"Question: {QUESTION}\n\nWrite the program."
+
+
+def test_one_stage_program_repairs_a_failed_program_too():
+    solver = ScriptedChat.of("answer = apples - 2", "apples = 8\nanswer = apples - 2")
+    out = build_graph(decomposer=ScriptedChat.of(), solver=solver).invoke(
+        {"question": QUESTION}, context={**PROGRAM, "decompose": False})
+    assert out["answer"] == "6" and out["repairs"] == 1
+    assert "'apples' is not defined" in solver.prompts[1][-1].content
+
+
+def test_program_samples_vote_on_the_computed_answers():
+    # Two of three samples compute 6, written differently (as text all three differ, and a
+    # three-way tie would go to the first, 8); the majority is 6.
+    solver = ScriptedChat.of("answer = 3 + 5", "answer = 3 + 5 - 2", "answer = 2 * 3")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={**PROGRAM, "n_samples": 3})
+    assert out["answer"] == "6" and out["usage"]["solver"]["calls"] == 3

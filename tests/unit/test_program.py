@@ -1,0 +1,80 @@
+"""The solver's program, computed locally (``solve_scheme="program"``)."""
+
+import pytest
+
+from langgraph_decomp.answers import extract_answer
+from langgraph_decomp.program import ProgramRun, format_value, run_program
+
+
+def test_assignment_lines_are_computed_in_order_and_answer_wins():
+    run = run_program("```python\nbought = 3 + 5\nleft = bought - 2  # he eats 2\n"
+                      "answer = left\n```")
+    assert run.ok and run.error is None
+    assert [(line.name, line.value) for line in run.lines] == [
+        ("bought", 8), ("left", 6), ("answer", 6)]
+    assert run.answer == "6"
+
+
+def test_without_an_answer_line_the_last_value_is_the_answer():
+    assert run_program("a = 12 / 3\nb = a * 2").answer == "8"
+
+
+def test_other_lines_are_skipped_and_comparisons_are_not_assignments():
+    run = run_program("Here is the program:\nx = 7\nprint(x)\nx == 7\nanswer = x * 2")
+    assert run.ok and run.answer == "14" and len(run.lines) == 2
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (8.0, "8"), (2.5, "2.5"), (1 / 3, "0.333333"), (True, "yes"), (False, "no"),
+    ("Paris", "Paris"), (-4, "-4"),
+])
+def test_values_are_written_as_answer_text(value, text):
+    assert format_value(value) == text
+
+
+def test_facts_and_comparisons_answer_yes_no_questions():
+    run = run_program('pear_density = 0.6\nwater_density = 1.0\n'
+                      'answer = pear_density > water_density')
+    assert run.answer == "no"
+
+
+@pytest.mark.parametrize(("program", "why"), [
+    ("total = apples + 2", "'apples' is not defined"),
+    ("x = 4 / 0", "division by zero"),
+    ("x = 3 +", "not a Python expression"),
+    ("x = __import__('os')", "__import__"),
+    ("x = (2).__class__", "__class__"),
+    ("x = 9 ** 99", "too large"),
+    ("x = 10 ** 9000000", "Sorry"),
+    ("nothing to run here", "no 'name = expression' line"),
+])
+def test_a_line_that_cannot_be_computed_stops_the_run_with_a_reason(program, why):
+    run = run_program(program)
+    assert not run.ok and why in (run.error or "")
+
+
+def test_a_failed_run_keeps_the_failing_lines_and_its_partial_answer():
+    run = run_program("a = 5\nb = c + a\nanswer = b")
+    assert run.error == "line 2: b = c + a: 'c' is not defined"
+    assert run.answer == "5"  # the last value computed: the best partial answer
+    assert run.render() == ("a = 5  # 5\nb = c + a\nanswer = b\n"
+                            "# error: line 2: b = c + a: 'c' is not defined\nFinal answer: 5")
+
+
+def test_the_rendered_draft_computes_to_the_same_run():
+    for text in ("a = 3 + 5\nanswer = a - 2", "a = 5\nb = c + a", "x = 'Oslo'"):
+        run = run_program(text)
+        again = run_program(run.render())
+        assert (again.answer, again.error) == (run.answer, run.error)
+        assert extract_answer(run.render()) == run.answer
+
+
+def test_a_program_that_computes_nothing_answers_unknown():
+    assert run_program("I cannot answer that.").render().endswith("Final answer: unknown")
+
+
+def test_sub_questions_get_values_only_when_lines_match_them_one_to_one():
+    run = run_program("bought = 3 + 5\nleft = bought - 2\nanswer = left")
+    assert run.step_values(2) == {0: "bought = 8", 1: "left = 6"}
+    assert run.step_values(3) == {}
+    assert ProgramRun(lines=[]).step_values(0) == {}
