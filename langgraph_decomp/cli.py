@@ -191,8 +191,11 @@ def _run_solve(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             elif event == "draft":
                 status.update("Checking the answer…")
             elif event == "verdict" and chunk["repair"]:
+                source = chunk.get("source")
                 why = ("Its arithmetic is off (" + "; ".join(chunk["slips"]) + ")"
-                       if chunk.get("source") == "arithmetic" else "The verifier rejected it")
+                       if source == "arithmetic"
+                       else f"Its program could not be computed ({chunk['error']})"
+                       if source == "program" else "The verifier rejected it")
                 console.print(f"[yellow]{why}; solving again.[/yellow]")
                 status.update("Repairing…")
     return result

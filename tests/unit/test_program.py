@@ -78,3 +78,26 @@ def test_sub_questions_get_values_only_when_lines_match_them_one_to_one():
     assert run.step_values(2) == {0: "bought = 8", 1: "left = 6"}
     assert run.step_values(3) == {}
     assert ProgramRun(lines=[]).step_values(0) == {}
+
+
+def test_the_cli_says_why_a_program_is_solved_again(monkeypatch):
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from langgraph_decomp import build_graph, cli
+    from tests.fakes import ScriptedChat
+
+    graph = build_graph(decomposer=ScriptedChat.of("1. How many apples?"),
+                        solver=ScriptedChat.of("answer = apples - 2", "answer = 8 - 2"))
+    monkeypatch.setattr(cli, "_graph", lambda args: graph)
+    monkeypatch.setattr(cli, "_context", lambda args: {"solve_scheme": "program"})
+    console = Console(file=io.StringIO(), width=200)
+    args = argparse.Namespace(question="Tom has 8 apples and eats 2. How many are left?",
+                              context=None, json=False)
+    result = cli._run_solve(args, console)
+    assert result["answer"] == "6"
+    shown = console.file.getvalue()
+    assert ("Its program could not be computed (line 1: answer = apples - 2: 'apples' is not "
+            "defined); solving again.") in shown
