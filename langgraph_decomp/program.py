@@ -156,15 +156,12 @@ def run_program(text: str) -> ProgramRun:
         name, expression = match.groups()
         try:
             value = evaluator.eval(expression)
+            problem = _bad_value(value)
         except (InvalidExpression, SyntaxError, ArithmeticError, TypeError, ValueError,
                 MemoryError, RecursionError) as error:
-            rest = [line for line in source[number:] if line.strip()]
-            return ProgramRun(lines=lines, rest=rest,
-                              error=f"line {len(lines) + 1}: {code.strip()}: {_describe(error)}")
-        problem = _bad_value(value)
+            problem = _describe(error)
         if problem:
-            rest = [line for line in source[number:] if line.strip()]
-            return ProgramRun(lines=lines, rest=rest,
+            return ProgramRun(lines=lines, rest=[line for line in source[number:] if line.strip()],
                               error=f"line {len(lines) + 1}: {code.strip()}: {problem}")
         names[name] = value
         lines.append(ProgramLine(name=name, expression=expression, value=value))
