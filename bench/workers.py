@@ -4,7 +4,7 @@ Each row starts N ``examples/worker.py`` processes on a fresh database, waits un
 ready, queues ``--jobs`` questions per worker and times submit → last job done. The solver (and
 decomposer) is a loopback fake with a fixed latency per call (``--latency``), as a remote
 endpoint would be, so the ideal is N × the one-worker rate; the goal is >= 0.8 × N. Every job
-runs the default ``guided`` scheme: one plan call, one solve call, checkpointed with
+runs the default ``program`` scheme: one plan call, one solve call, checkpointed with
 ``durability="sync"``.
 
     python bench/workers.py [--latency 0.3] [--concurrency 1] [--jobs 12] [--workers 1,2,4]
@@ -42,7 +42,7 @@ PLAN = "1. How many apples after buying?\n2. How many after eating?"
 def fake_model(prompt: str) -> str:
     if "break down a given complex question" in prompt:
         return PLAN
-    return "1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6"
+    return "bought = 3 + 5\nleft = bought - 2\nanswer = left"
 
 
 def fresh_database(server_url: str) -> str:

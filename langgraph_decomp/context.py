@@ -148,20 +148,21 @@ class Context:
                   "question directly (one-stage, chain of thought allowed)."},
     )
     solve_scheme: SolveScheme = field(
-        default="guided",
-        metadata={"description": "How the solver uses the plan: 'guided' (default; one "
-                  "call: one short line per sub-question, its calculation or fact and the "
-                  "result, then the final answer: the cheapest scheme, see the README's cost "
-                  "table), 'scaffold' (one call: chain of thought on the question, the "
+        default="program",
+        metadata={"description": "How the solver uses the plan: 'program' (default; one "
+                  "call: one line of Python per sub-question, 'name = expression', then "
+                  "'answer = ...'; the graph computes the lines locally and sends a program "
+                  "that fails back once; without a plan, the program alone; the README's "
+                  "cost table chose it), 'guided' (one call: one short line per "
+                  "sub-question, its calculation or fact and the result, then the final "
+                  "answer), 'scaffold' (one call: chain of thought on the question, the "
                   "sub-questions given as hints), 'stepwise' (one call per sub-question, "
                   "each with its own short reasoning, then the question), 'paper' (one "
                   "call: answer the sub-questions in order, then the question, as in Wu et "
                   "al. 2024) or 'vote' (chain of thought without and with the hints, plus "
                   "'paper' when they disagree; majority answer, ties to plain chain of "
-                  "thought) or 'program' (one call: one line of Python per sub-question, "
-                  "'name = expression', then 'answer = ...'; the graph computes the lines "
-                  "locally and sends a program that fails back once; without a plan, the "
-                  "program alone). Without a plan every other scheme is chain of thought."},
+                  "thought). Without a plan every scheme but 'program' is chain of "
+                  "thought."},
     )
     dependencies: Dependencies = field(
         default="sequential",

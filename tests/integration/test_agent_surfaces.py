@@ -27,11 +27,12 @@ STEPWISE = {"solve_scheme": "stepwise"}  # one solver call per sub-question
 def scripted_graph(*, stepwise: bool = False, **kwargs: Any):
     """A graph with scripted models: the one-call schemes need one solver reply per call
     (``vote`` makes two when they agree), the stepwise scheme one per sub-question plus one
-    for the question."""
+    for the question. The reply reads the same as a program (the default scheme computes
+    its ``answer =`` line) and as chain of thought (its final-answer line)."""
     replies = ("Answer: 2", "2 * 3 = 6\nAnswer: 6") if stepwise else ()
     return build_graph(
         decomposer=ScriptedChat.of(PLAN),
-        solver=ScriptedChat.of(*replies, *["2 * 3 = 6\nFinal answer: 6"] * 3),
+        solver=ScriptedChat.of(*replies, *["2 * 3 = 6\nanswer = 2 * 3\nFinal answer: 6"] * 3),
         **kwargs,
     )
 
@@ -99,7 +100,7 @@ def test_prebuilt_agent_calls_the_tool_in_a_real_round_trip():
 @pytest.mark.parametrize("via", ["context", "configurable"])
 def test_one_compiled_graph_swaps_solver_per_run(via):
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition", "No decomposition"))
-    with FakeOpenAIServer("Final answer: 1") as a, FakeOpenAIServer("Final answer: 2") as b:
+    with FakeOpenAIServer("answer = 1") as a, FakeOpenAIServer("answer = 2") as b:
         answers = []
         for server, model in ((a, "openai:model-a"), (b, "openai:model-b")):
             knobs = {"solver": model, "base_url": server.base_url, "verify": False}
@@ -132,6 +133,7 @@ class RunRecorder(BaseCallbackHandler):
     [
         ("scaffold", ["solve[final]"]),
         ("guided", ["solve[final]"]),
+        ("program", ["solve[final]"]),
         ("stepwise", ["solve[1]", "solve[2]", "solve[final]"]),
         ("vote", ["solve[final][one-stage]", "solve[final][scaffold]"]),  # they agree: 2 calls
     ],
@@ -162,7 +164,7 @@ def test_traces_carry_run_names_role_tags_and_model_metadata(scheme, solve_names
 def test_solver_tokens_stream_in_messages_mode():
     graph = build_graph(
         decomposer=ScriptedChat.of("No decomposition"),
-        solver=ScriptedChat.of("Final answer: 6"),
+        solver=ScriptedChat.of("answer = 6"),
     )
     chunks = [
         (msg.content, meta.get("langgraph_node"))
@@ -171,7 +173,7 @@ def test_solver_tokens_stream_in_messages_mode():
         )
     ]
     solver_text = "".join(text for text, node in chunks if node == "solve")
-    assert solver_text == "Final answer: 6"
+    assert solver_text == "answer = 6"
 
 
 def test_subgraph_tolerates_the_parents_own_context_object():

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.integration
 QUESTION = "A pen costs 2 dollars. How much do 3 pens cost?"
 LATENCY_S = 0.2
 RUNS = 32
+REPLY = "answer = 6"
+"""A program (the default scheme's reply): no plan parses from it, so the solver gets the
+question alone and the graph computes 6."""
 
 
 def hosted_graph(**kwargs: Any):
@@ -30,7 +33,7 @@ async def test_concurrent_ainvokes_keep_many_hosted_calls_in_flight():
     # Sync-only nodes run in LangGraph's default thread pool (min(32, cores + 4) threads: 6
     # on 2 cores), so at most ~6 calls would be in flight (measured: 1) and 64 calls of
     # 0.2 s would take >= 64 * 0.2 / 6 = 2.1 s. Awaited calls are all in flight together.
-    with FakeOpenAIServer("Final answer: 6", latency_s=LATENCY_S) as server:
+    with FakeOpenAIServer(REPLY, latency_s=LATENCY_S) as server:
         graph = hosted_graph()
         context = {"base_url": server.base_url, "max_retries": 0}
         await graph.ainvoke({"question": QUESTION}, context=context)  # clients made, warm
@@ -47,7 +50,7 @@ async def test_concurrent_ainvokes_keep_many_hosted_calls_in_flight():
 
 
 async def test_a_sync_invoke_still_calls_the_model_directly():
-    with FakeOpenAIServer("Final answer: 6") as server:
+    with FakeOpenAIServer(REPLY) as server:
         out = await asyncio.to_thread(
             hosted_graph().invoke, {"question": QUESTION},
             context={"base_url": server.base_url})
@@ -60,13 +63,13 @@ def solver_graph():
 
 
 async def test_an_awaited_stream_streams_tokens_and_counts_usage():
-    with FakeOpenAIServer("Final answer: 6") as server:
+    with FakeOpenAIServer(REPLY) as server:
         events = [e async for e in solver_graph().astream(
             {"question": QUESTION}, context={"base_url": server.base_url},
             stream_mode=["messages", "values"])]
     tokens = [chunk for mode, chunk in events if mode == "messages"
               and chunk[1].get("langgraph_node") == "solve"]
-    assert "".join(m.content for m, _ in tokens) == "Final answer: 6"
+    assert "".join(m.content for m, _ in tokens) == REPLY
     out = [chunk for mode, chunk in events if mode == "values"][-1]
     assert out["answer"] == "6"
     assert out["usage"]["solver"] == {"input_tokens": 11, "output_tokens": 3, "calls": 1,

@@ -32,9 +32,9 @@ def test_default_graph_runs_end_to_end_on_the_embedded_model(question):
         assert usage["calls"] >= 1 and usage["input_tokens"] > 0
         assert 0 < usage["output_tokens"] <= usage["calls"] * SMALL[f"{role}_max_tokens"]
     assert "verifier" not in out["usage"]  # the default asks no verifier
-    # The default scheme (guided) answers in one call, plus at most max_repairs (1) re-asks
-    # after an arithmetic slip.
-    assert Context().solve_scheme == "guided"
+    # The default scheme (program) answers in one call, plus at most max_repairs (1) re-asks
+    # after a program that could not be computed.
+    assert Context().solve_scheme == "program"
     assert 1 <= out["usage"]["solver"]["calls"] <= 2
 
 

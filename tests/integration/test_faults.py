@@ -23,7 +23,7 @@ def run(server: FakeOpenAIServer, **knobs):
 
 @pytest.mark.parametrize("fault", ["500", "429"])
 def test_transient_http_errors_are_retried_then_the_run_succeeds(fault):
-    with FakeOpenAIServer("Final answer: 6", faults=(fault, fault)) as server:
+    with FakeOpenAIServer("answer = 6", faults=(fault, fault)) as server:
         out = run(server, max_retries=2)
     assert out["answer"] == "6"
     assert len(server.requests) == 3  # two failures, one success

@@ -15,7 +15,7 @@ QUESTION = ("Maya picks 30 apples in the morning and half as many in the afterno
 
 @pytest.mark.parametrize("decomposer", ["local:smollm2", "llamacpp:smollm2"])
 def test_each_local_backend_writes_a_parseable_plan(decomposer):
-    graph = build_graph(decomposer=decomposer, solver=ScriptedChat.of(*["Final answer: 72"] * 3))
+    graph = build_graph(decomposer=decomposer, solver=ScriptedChat.of(*["answer = 72"] * 3))
     out = graph.invoke(
         {"question": QUESTION}, context={"verify": False, "decomposer_max_tokens": 32}
     )

@@ -70,6 +70,8 @@ def solver(prompt: str) -> str:
         return {STEPS[0]: f"{a} + {b} = {s}\nAnswer: {s}",
                 STEPS[1]: f"{s} * 2 = {d}\nAnswer: {d}",
                 STEPS[2]: f"{d} - 1 = {d - 1}\nAnswer: {d - 1}"}[asked]
+    if "Python program" in prompt:  # solve_scheme="program" (the default)
+        return f"total = {a} + {b}\ndoubled = total * 2\nanswer = doubled - 1"
     return f"1. {a} + {b} = {s}\n2. {s} * 2 = {d}\n3. {d} - 1 = {d - 1}\nFinal answer: {d - 1}"
 
 

@@ -85,7 +85,7 @@ def test_a_failed_call_leaves_the_key_nowhere(fault, stream, awaited, caplog):
     recorder, saver, events = Recorder(), InMemorySaver(), []
     config = {"configurable": {"thread_id": "t"}, "callbacks": [recorder]}
     with (
-        FakeOpenAIServer("Final answer: 6", faults=(fault,)) as server,
+        FakeOpenAIServer("answer = 6", faults=(fault,)) as server,
         pytest.raises(ModelCallError, match="solver model 'openai:fake'") as info,
     ):
         graph = graph_for(checkpointer=saver)
@@ -132,7 +132,7 @@ def test_a_key_from_the_environment_echoed_by_the_server_is_scrubbed(monkeypatch
 
 def test_a_successful_call_traces_no_key():
     recorder = Recorder()
-    with FakeOpenAIServer("Final answer: 6") as server:
+    with FakeOpenAIServer("answer = 6") as server:
         events = run(graph_for(), {"callbacks": [recorder]},
                      {"base_url": server.base_url, "api_key": SENTINEL, "verify": False},
                      stream=True)
@@ -147,7 +147,7 @@ def test_a_successful_call_traces_no_key():
 def test_a_key_in_configurable_is_kept_out_of_checkpoints_and_resume_works():
     saver = InMemorySaver()
     config = {"configurable": {"thread_id": "t1", "api_key": SENTINEL}}
-    with FakeOpenAIServer("Final answer: 6", faults=("500",)) as server:
+    with FakeOpenAIServer("answer = 6", faults=("500",)) as server:
         graph = graph_for(checkpointer=saver)
         knobs = {"base_url": server.base_url, "max_retries": 0, "verify": False}
         first = {**config, "configurable": {**config["configurable"], **knobs}}
@@ -175,7 +175,7 @@ def test_the_openai_key_never_goes_to_another_providers_endpoint(monkeypatch):
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver="langsmith:m")
     with (
-        FakeOpenAIServer("Final answer: 6") as server,
+        FakeOpenAIServer("answer = 6") as server,
         pytest.raises(ModelCallError),  # the fake does not speak the Responses API
     ):
         graph.invoke({"question": QUESTION},
@@ -190,7 +190,7 @@ def test_the_openai_key_never_goes_to_another_providers_endpoint(monkeypatch):
 @pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_request_timeout_bounds_the_whole_call_against_a_trickling_server(stream, awaited):
-    with FakeOpenAIServer("Final answer: 6", faults=("trickle",) * 3, trickle_s=0.2,
+    with FakeOpenAIServer("answer = 6", faults=("trickle",) * 3, trickle_s=0.2,
                           trickle_total_s=10) as server:
         start = time.monotonic()
         with pytest.raises(ModelCallError, match=r"timed out: request_timeout=0.5 s"):
@@ -209,7 +209,7 @@ def test_request_timeout_bounds_the_whole_call_against_a_trickling_server(stream
 @pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_deadline_s_cuts_a_hosted_call_in_flight(stream, awaited):
-    with FakeOpenAIServer("Final answer: 6", faults=("trickle",), trickle_total_s=10) as server:
+    with FakeOpenAIServer("answer = 6", faults=("trickle",), trickle_total_s=10) as server:
         start = time.monotonic()
         with pytest.raises(ModelCallError, match=r"timed out: the run's deadline_s=1 s"):
             run(graph_for(), {}, {"base_url": server.base_url, "request_timeout": 60,
@@ -238,7 +238,7 @@ def test_a_retry_after_longer_than_the_time_left_fails_at_once_saying_so(awaited
 
 
 def test_a_short_retry_after_is_honoured_with_max_retries():
-    with FakeOpenAIServer("Final answer: 6", faults=("retry-after:1",)) as server:
+    with FakeOpenAIServer("answer = 6", faults=("retry-after:1",)) as server:
         out = run(graph_for(), {}, {"base_url": server.base_url, "request_timeout": 10,
                                     "max_retries": 1, "verify": False}, stream=False)[0]
     assert out["answer"] == "6" and len(server.requests) == 2
@@ -272,7 +272,7 @@ def test_an_unfinished_reply_is_a_typed_error_when_invoked_and_when_streamed(fau
 
 @pytest.mark.parametrize("awaited", [False, True], ids=["sync", "async"])
 def test_a_finished_stream_is_accepted_with_its_usage(awaited):
-    with FakeOpenAIServer("Final answer: 6") as server:
+    with FakeOpenAIServer("answer = 6") as server:
         events = run(graph_for(), {}, {"base_url": server.base_url, "verify": False},
                      stream=True, awaited=awaited)
     out = [chunk for mode, chunk in events if mode == "values"][-1]

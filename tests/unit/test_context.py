@@ -141,7 +141,7 @@ def test_unknown_keys_are_an_error_in_context_naming_the_key(path):
 
 def test_unknown_keys_in_configurable_are_ignored():
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
-                        solver=ScriptedChat.of("Final answer: 4"))
+                        solver=ScriptedChat.of("answer = 2 + 2"))
     out = graph.invoke({"question": "What is 2 + 2?"},
                        {"configurable": {"thread_id": "t", "user_id": 7, "verify": False}})
     assert out["answer"] == "4"
@@ -174,7 +174,7 @@ def test_a_context_value_equal_to_the_default_still_wins_over_configurable():
 def test_context_dict_set_to_the_default_beats_configurable_in_a_run():
     verifier = ScriptedChat.of("VERDICT: CORRECT")
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
-                        solver=ScriptedChat.of("Final answer: 4"), verifier=verifier)
+                        solver=ScriptedChat.of("answer = 2 + 2"), verifier=verifier)
     out = graph.invoke({"question": "What is 2 + 2?"}, {"configurable": {"verify": False}},
                        context={"verify": True})
     assert out["verified"] is True and len(verifier.prompts) == 1

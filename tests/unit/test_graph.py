@@ -4,7 +4,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from langgraph_decomp import build_graph
+from langgraph_decomp import DEFAULT_PROMPTS, build_graph
 from tests.fakes import ScriptedChat
 
 STEPWISE = {"solve_scheme": "stepwise", "verify": True}  # a call per sub-question, checked
@@ -288,7 +288,8 @@ def test_scaffold_is_one_stage_chain_of_thought_plus_the_hints():
     one = ScriptedChat.of("Final answer: 6")
     two = ScriptedChat.of("Final answer: 6")
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=one).invoke(
-        {"question": QUESTION}, context={"decompose": False, "verify": False}
+        {"question": QUESTION},
+        context={"decompose": False, "solve_scheme": "scaffold", "verify": False}
     )
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=two).invoke(
         {"question": QUESTION}, context={"solve_scheme": "scaffold", "verify": False}
@@ -532,22 +533,33 @@ def test_the_tool_shows_each_subquestion_with_its_answer_and_no_empty_arrow():
                             "\nFinal answer: 6")
 
 
-def test_the_default_run_is_one_plan_and_one_guided_solver_call_with_no_verifier():
-    solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
+def test_the_default_run_is_one_plan_and_one_program_call_with_no_verifier():
+    solver = ScriptedChat.of("bought = 3 + 5\nleft = bought - 2\nanswer = left")
     verifier = ScriptedChat.of()
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
                       verifier=verifier).invoke({"question": QUESTION})
     assert out["answer"] == "6" and out["verified"] is None
-    assert [s["answer"] for s in out["subquestions"]] == ["3 + 5 = 8", "8 - 2 = 6"]
+    assert [s["answer"] for s in out["subquestions"]] == ["bought = 8", "left = 6"]
     assert out["usage"]["solver"]["calls"] == 1 and verifier.prompts == []
-    assert "one line per sub-question" in solver.prompts[0][0].content.lower()
+    assert solver.prompts[0][0].content == DEFAULT_PROMPTS.program_system
 
 
-def test_by_default_an_arithmetic_slip_is_re_solved_once_without_a_model_check():
+def test_by_default_a_program_that_fails_is_re_solved_once_without_a_model_check():
+    solver = ScriptedChat.of("left = bought - 2\nanswer = left",
+                             "bought = 3 + 5\nleft = bought - 2\nanswer = left")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
+                      verifier=ScriptedChat.of()).invoke({"question": QUESTION})
+    assert out["answer"] == "6" and out["repairs"] == 1
+    assert out["usage"]["solver"]["calls"] == 2
+    assert "'bought' is not defined" in solver.prompts[1][-1].content
+
+
+def test_with_guided_an_arithmetic_slip_is_re_solved_once_without_a_model_check():
     solver = ScriptedChat.of("1. 3 + 5 = 9\n2. 9 - 2 = 7\nFinal answer: 7",
                              "1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
-                      verifier=ScriptedChat.of()).invoke({"question": QUESTION})
+                      verifier=ScriptedChat.of()).invoke({"question": QUESTION},
+                                                         context={"solve_scheme": "guided"})
     assert out["answer"] == "6" and out["repairs"] == 1
     assert out["usage"]["solver"]["calls"] == 2
     assert "3 + 5 = 9" in solver.prompts[1][-1].content

@@ -250,7 +250,7 @@ class _KnobChat(ScriptedChat):
 def test_a_ready_chat_model_gets_the_runs_temperature_and_caps_like_a_model_string():
     from langgraph_decomp import build_graph
 
-    solver = _KnobChat(messages=iter([AIMessage(content="Final answer: 6")] * 4), seen=[])
+    solver = _KnobChat(messages=iter([AIMessage(content="answer = 3 + 3")] * 4), seen=[])
     graph = build_graph(decomposer=ScriptedChat.of(*["No decomposition"] * 2), solver=solver)
     graph.invoke({"question": "What is 3 + 3?"},
                  context={"verify": False, "temperature": 0.2, "solver_max_tokens": 77})

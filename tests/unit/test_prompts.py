@@ -37,7 +37,8 @@ def test_custom_prompts_change_what_the_decomposer_solver_and_verifier_receive()
     verifier = ScriptedChat.of("VERDICT: CORRECT")
     graph = build_graph(decomposer=decomposer, solver=solver, verifier=verifier,
                         prompts=CUSTOM)
-    out = graph.invoke({"question": QUESTION}, context={"verify": True, "max_subquestions": 4})
+    out = graph.invoke({"question": QUESTION}, context={"verify": True, "max_subquestions": 4,
+                                                        "solve_scheme": "guided"})
     assert out["answer"] == "6" and out["verified"] is True
     system, user = decomposer.prompts[0]
     assert (system.content, user.content) == ("PLAN IN AT MOST 4 STEPS.", f"Q: {QUESTION}")
@@ -52,7 +53,7 @@ async def test_the_async_graph_sends_the_same_custom_prompts():
     decomposer = ScriptedChat.of(PLAN)
     solver = ScriptedChat.of("1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
     graph = build_graph(decomposer=decomposer, solver=solver, prompts=CUSTOM)
-    out = await graph.ainvoke({"question": QUESTION})
+    out = await graph.ainvoke({"question": QUESTION}, context={"solve_scheme": "guided"})
     assert out["answer"] == "6"
     assert decomposer.prompts[0][1].content == f"Q: {QUESTION}"
     assert solver.prompts[0][0].content == "ONE LINE EACH."
@@ -60,10 +61,10 @@ async def test_the_async_graph_sends_the_same_custom_prompts():
 
 def test_the_default_graph_still_sends_the_default_prompts():
     decomposer = ScriptedChat.of(PLAN)
-    solver = ScriptedChat.of("1. 8\n2. 6\nFinal answer: 6")
+    solver = ScriptedChat.of("bought = 8\nleft = 6\nanswer = left")
     build_graph(decomposer=decomposer, solver=solver).invoke({"question": QUESTION})
     assert decomposer.prompts[0] == DEFAULT_PROMPTS.decompose_messages(QUESTION)
-    assert solver.prompts[0][0].content == prompts.GUIDED_SYSTEM
+    assert solver.prompts[0][0].content == prompts.PROGRAM_SYSTEM
 
 
 def test_a_label_names_the_words_not_only_the_name():
@@ -89,10 +90,10 @@ def test_a_cache_never_serves_an_answer_written_under_other_prompts():
     cache = InMemoryCache()
     first = ScriptedChat.of("1. 8\n2. 6\nFinal answer: 6")
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=first, cache=cache).invoke(
-        {"question": QUESTION})
+        {"question": QUESTION}, context={"solve_scheme": "guided"})
     again = ScriptedChat.of("1. 8\n2. 6\nFinal answer: 6")
     build_graph(decomposer=ScriptedChat.of(PLAN), solver=again, cache=cache,
-                prompts=CUSTOM).invoke({"question": QUESTION})
+                prompts=CUSTOM).invoke({"question": QUESTION}, context={"solve_scheme": "guided"})
     assert len(again.prompts) == 1  # asked, not served from the first graph's cache
 
 

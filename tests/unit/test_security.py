@@ -200,7 +200,7 @@ def test_a_key_in_configurable_reaches_the_model_but_no_checkpoint_or_debug_even
 
     def fake_load(spec: str, **kwargs: Any):
         seen.append(kwargs["api_key"])
-        return ScriptedChat.of("Final answer: 6")
+        return ScriptedChat.of("answer = 6")
 
     monkeypatch.setattr(models_module.roles, "load_chat_model", fake_load)
     saver = InMemorySaver()
@@ -219,7 +219,7 @@ def test_a_key_in_configurable_reaches_the_model_but_no_checkpoint_or_debug_even
 
 def test_configurable_key_without_checkpointer_changes_nothing_else():
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
-                        solver=ScriptedChat.of("Final answer: 6"))
+                        solver=ScriptedChat.of("answer = 6"))
     out = graph.invoke({"question": QUESTION},
                        {"configurable": {"api_key": SENTINEL, "verify": False}})
     assert out["answer"] == "6"
@@ -282,10 +282,11 @@ def test_a_reply_cut_short_is_a_typed_error_when_invoked_and_when_streamed(finis
 def test_a_reply_that_finished_is_accepted(stream):
     graph = build_graph(decomposer=ScriptedChat.of("No decomposition"),
                         solver=FinishChat(messages=iter(()), finish="stop"))
+    context = {"verify": False, "solve_scheme": "scaffold"}  # chain of thought: text as written
     if stream:
-        chunks = list(graph.stream({"question": QUESTION}, context={"verify": False},
+        chunks = list(graph.stream({"question": QUESTION}, context=context,
                                    stream_mode=["messages", "values"]))
         out = [c for mode, c in chunks if mode == "values"][-1]
     else:
-        out = graph.invoke({"question": QUESTION}, context={"verify": False})
+        out = graph.invoke({"question": QUESTION}, context=context)
     assert out["answer"] == "Let me think step by"

@@ -27,7 +27,8 @@ def test_is_decided_only_when_the_rest_cannot_change_the_leader():
 
 def _one_stage(solver, n):
     return build_graph(decomposer=ScriptedChat.of(), solver=solver).invoke(
-        {"question": QUESTION}, context={"decompose": False, "verify": False, "n_samples": n}
+        {"question": QUESTION},
+        context={"decompose": False, "solve_scheme": "scaffold", "verify": False, "n_samples": n}
     )
 
 
