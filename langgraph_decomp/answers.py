@@ -21,6 +21,12 @@ _NUMBER = re.compile(r"-?\$?\s?\d[\d,]*(?:\.\d+)?|-?\$?\s?\.\d+")
 
 def extract_answer(text: str) -> str:
     """The answer part of a solver's text: after the last answer marker, else all of it."""
+    return stated_answer(text) or (text or "").strip()
+
+
+def stated_answer(text: str) -> str:
+    """The answer a solver's text states after its last answer marker (``Final answer:``,
+    ``Answer:``, ...), or ``""`` when it states none."""
     text = (text or "").strip()
     for marker in _MARKERS:
         found = list(marker.finditer(text))
@@ -30,7 +36,7 @@ def extract_answer(text: str) -> str:
                 answer = answer[:-1].rstrip()
             if answer:
                 return answer
-    return text
+    return ""
 
 
 def split_step_answer(text: str) -> tuple[str, str]:

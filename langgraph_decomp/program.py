@@ -13,7 +13,10 @@ powers and string lengths). Other lines (code fences, comments, ``print``) are s
 its value as a comment, then ``Final answer: <value>``, so the rest of the graph reads the
 answer like any other scheme's (:func:`~langgraph_decomp.answers.extract_answer`). A line that
 cannot be computed stops the run: :attr:`ProgramRun.error` says which and why, and the
-``verify`` node sends it back to the solver once (``Context.max_repairs``).
+``verify`` node sends it back to the solver once (``Context.max_repairs``). A reply with no
+assignment line at all (a solver that answered in prose) is kept in the draft as written, and
+once its repair is spent the answer is the one its prose states (``Final answer: ...``,
+:attr:`ProgramRun.stated`), else :data:`UNKNOWN`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from simpleeval import InvalidExpression, SimpleEval
+
+from langgraph_decomp.answers import stated_answer
 
 MAX_PROGRAM_LINES = 64
 """Assignment lines read from one reply; later ones are ignored."""
@@ -62,7 +67,13 @@ class ProgramRun(BaseModel):
     error: str | None = None
     """``"line 2: age_peter = 100 - age_john: 'age_john' is not defined"``, or ``None``."""
     rest: list[str] = []
-    """The reply's lines from the failed one on, as written (kept in the draft)."""
+    """The reply's lines from the failed one on, as written (kept in the draft); all of them
+    when none was an assignment."""
+    stated: str = ""
+    """When the reply has no assignment line at all: the answer its prose states after an
+    answer marker (``Final answer: 6``), else ``""``. Used only in place of :data:`UNKNOWN`:
+    a solver that will not write programs still gets its own answer through, once its repair
+    has been tried (see :attr:`final`)."""
 
     @property
     def ok(self) -> bool:
@@ -80,6 +91,11 @@ class ProgramRun(BaseModel):
             return format_value(values[ANSWER_NAME])
         return format_value(self.lines[-1].value) if self.lines else ""
 
+    @property
+    def final(self) -> str:
+        """The answer the run gives: :attr:`answer`, else :attr:`stated`, else ``""``."""
+        return self.answer or self.stated
+
     def step_values(self, n_steps: int) -> dict[int, str]:
         """The sub-questions' answers by 0-based index, when the program has one line per
         sub-question before its ``answer`` line (else none: which line answers which
@@ -91,13 +107,14 @@ class ProgramRun(BaseModel):
 
     def render(self) -> str:
         """The draft text: computed lines with their values, any failed and later lines as
-        written, the error, and ``Final answer: <answer>`` (:data:`UNKNOWN` without one)."""
+        written, the error, and ``Final answer: <answer>`` (:attr:`final`; :data:`UNKNOWN`
+        without one)."""
         out = [f"{line.name} = {line.expression}  # {format_value(line.value)}"
                for line in self.lines]
         out += self.rest
         if self.error:
             out.append(f"# error: {self.error}")
-        out.append(f"Final answer: {self.answer or UNKNOWN}")
+        out.append(f"Final answer: {self.final or UNKNOWN}")
         return "\n".join(out)
 
 
@@ -165,6 +182,8 @@ def run_program(text: str) -> ProgramRun:
                               error=f"line {len(lines) + 1}: {code.strip()}: {problem}")
         names[name] = value
         lines.append(ProgramLine(name=name, expression=expression, value=value))
-    if not lines:
-        return ProgramRun(lines=[], error="no 'name = expression' line")
+    if not lines:  # prose, not a program: keep it, and the answer it states, if any
+        return ProgramRun(lines=[], error="no 'name = expression' line",
+                          rest=[line for line in source if line.strip()],
+                          stated=stated_answer(text))
     return ProgramRun(lines=lines)

@@ -141,5 +141,6 @@ def answer_question(ctx: Context, prompts: Prompts, task: SolveTask) -> Steps[Re
 
 
 def program_answer(text: str) -> str:
-    """The answer a ``program`` reply computes to (what its samples vote on)."""
-    return run_program(text).answer
+    """The answer a ``program`` reply computes to (what its samples vote on; a reply with no
+    assignment line, its stated answer)."""
+    return run_program(text).final

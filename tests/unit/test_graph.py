@@ -631,6 +631,16 @@ def test_program_repairs_are_bounded_and_the_partial_answer_stands():
     assert [s["answer"] for s in out["subquestions"]] == ["", ""]
 
 
+def test_a_solver_that_answers_in_prose_is_repaired_once_then_its_stated_answer_stands():
+    prose = "Tom has 3 + 5 = 8 apples and eats 2.\nFinal answer: 6"
+    solver = ScriptedChat.of(prose, prose)
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context=PROGRAM)
+    assert out["repairs"] == 1 and out["usage"]["solver"]["calls"] == 2
+    assert "no 'name = expression' line" in solver.prompts[1][-1].content
+    assert out["answer"] == "6"  # not "unknown": the prose's own answer, kept with its work
+
+
 def test_program_scheme_without_a_plan_asks_for_the_program_alone():
     solver = ScriptedChat.of("answer = 3 + 5 - 2")
     out = build_graph(decomposer=ScriptedChat.of("No decomposition"), solver=solver).invoke(

@@ -70,7 +70,25 @@ def test_the_rendered_draft_computes_to_the_same_run():
 
 
 def test_a_program_that_computes_nothing_answers_unknown():
-    assert run_program("I cannot answer that.").render().endswith("Final answer: unknown")
+    run = run_program("I cannot answer that.")
+    assert run.stated == "" and run.render().endswith("Final answer: unknown")
+
+
+def test_prose_instead_of_a_program_keeps_its_work_and_its_stated_answer():
+    prose = "Tom has 3 + 5 = 8 apples.\nHe eats 2, so 8 - 2 = 6.\nFinal answer: 6"
+    run = run_program(prose)
+    assert not run.ok and run.error == "no 'name = expression' line"  # still repaired first
+    assert run.answer == "" and run.stated == "6" and run.final == "6"
+    draft = run.render()
+    assert draft.startswith("Tom has 3 + 5 = 8 apples.") and draft.endswith("Final answer: 6")
+    assert extract_answer(draft) == "6"
+    again = run_program(draft)  # verify re-reads the draft: still no program, same answer
+    assert (again.error, again.final) == (run.error, "6")
+
+
+def test_a_computed_program_wins_over_any_stated_answer():
+    run = run_program("a = 3 + 5\nanswer = a - 2\nFinal answer: 7")
+    assert run.ok and run.stated == "" and run.final == "6"
 
 
 def test_sub_questions_get_values_only_when_lines_match_them_one_to_one():
