@@ -544,16 +544,6 @@ def test_the_default_run_is_one_plan_and_one_program_call_with_no_verifier():
     assert solver.prompts[0][0].content == DEFAULT_PROMPTS.program_system
 
 
-def test_by_default_a_program_that_fails_is_re_solved_once_without_a_model_check():
-    solver = ScriptedChat.of("left = bought - 2\nanswer = left",
-                             "bought = 3 + 5\nleft = bought - 2\nanswer = left")
-    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
-                      verifier=ScriptedChat.of()).invoke({"question": QUESTION})
-    assert out["answer"] == "6" and out["repairs"] == 1
-    assert out["usage"]["solver"]["calls"] == 2
-    assert "'bought' is not defined" in solver.prompts[1][-1].content
-
-
 def test_with_guided_an_arithmetic_slip_is_re_solved_once_without_a_model_check():
     solver = ScriptedChat.of("1. 3 + 5 = 9\n2. 9 - 2 = 7\nFinal answer: 7",
                              "1. 3 + 5 = 8\n2. 8 - 2 = 6\nFinal answer: 6")
@@ -607,12 +597,13 @@ def test_program_scheme_trusts_the_computed_value_not_a_stated_one():
     assert out["usage"]["solver"]["calls"] == 1
 
 
-def test_a_program_that_fails_is_sent_back_once_with_the_error_and_no_verifier_call():
+@pytest.mark.parametrize("context", [None, PROGRAM], ids=["default", "program"])
+def test_a_program_that_fails_is_sent_back_once_with_the_error_and_no_verifier_call(context):
     solver = ScriptedChat.of("left = bought - 2\nanswer = left",
                              "bought = 3 + 5\nleft = bought - 2\nanswer = left")
     verifier = ScriptedChat.of()  # never asked
     out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver,
-                      verifier=verifier).invoke({"question": QUESTION}, context=PROGRAM)
+                      verifier=verifier).invoke({"question": QUESTION}, context=context)
     assert out["answer"] == "6" and out["repairs"] == 1
     assert out["usage"]["solver"]["calls"] == 2 and "verifier" not in out["usage"]
     repair = solver.prompts[1][-1].content
@@ -659,6 +650,16 @@ def test_one_stage_program_repairs_a_failed_program_too():
         {"question": QUESTION}, context={**PROGRAM, "decompose": False})
     assert out["answer"] == "6" and out["repairs"] == 1
     assert "'apples' is not defined" in solver.prompts[1][-1].content
+
+
+def test_program_samples_in_prose_vote_on_their_stated_answers():
+    # No sample writes a program and no repair is allowed: the majority of the answers the
+    # samples state wins (on computed answers alone all three would count as one empty
+    # answer, and the first reply, 7, would stand).
+    solver = ScriptedChat.of("Final answer: 7", "So 6.\nFinal answer: 6", "Final answer: 6")
+    out = build_graph(decomposer=ScriptedChat.of(PLAN), solver=solver).invoke(
+        {"question": QUESTION}, context={**PROGRAM, "n_samples": 3, "max_repairs": 0})
+    assert out["answer"] == "6" and out["usage"]["solver"]["calls"] == 3
 
 
 def test_program_samples_vote_on_the_computed_answers():

@@ -89,6 +89,7 @@ def test_prose_instead_of_a_program_keeps_its_work_and_its_stated_answer():
 def test_a_computed_program_wins_over_any_stated_answer():
     run = run_program("a = 3 + 5\nanswer = a - 2\nFinal answer: 7")
     assert run.ok and run.stated == "" and run.final == "6"
+    assert run.model_copy(update={"stated": "7"}).final == "6"  # computed first, then stated
 
 
 def test_sub_questions_get_values_only_when_lines_match_them_one_to_one():
