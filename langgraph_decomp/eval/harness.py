@@ -36,6 +36,13 @@ class Record(BaseModel):
     """Token F1 for span answers; ``None`` for numbers and yes/no."""
     decomposed: bool = False
     n_subquestions: int = 0
+    subquestions: list[str] = []
+    """The plan the solver was given, in order (empty when not decomposed, and in records
+    written before it was kept)."""
+    fallback_reason: str | None = None
+    """Why the graph answered without a plan (:class:`~langgraph_decomp.state.OutputState`)."""
+    repairs: int = 0
+    """Repair rounds the run spent (a program that failed to compute, a verifier's rejection)."""
     usage: dict[str, dict[str, Any]] = {}
     """The run's usage per role: tokens, calls, and the role's ``model`` and ``hosted`` flag
     as the calls reported them."""
@@ -169,7 +176,10 @@ async def run_eval(
                 record.correct, record.f1 = score(record.prediction, example,
                                                   span_rule=span_rule)
                 record.decomposed = bool(out.get("decomposed"))
-                record.n_subquestions = len(out.get("subquestions") or [])
+                record.subquestions = [s["question"] for s in out.get("subquestions") or []]
+                record.n_subquestions = len(record.subquestions)
+                record.fallback_reason = out.get("fallback_reason")
+                record.repairs = out.get("repairs") or 0
                 record.usage = out.get("usage") or {}
                 record.models, record.hosted_roles = from_usage(record.usage, labels, hosted)
             except Exception as e:  # recorded, never fatal to the run

@@ -138,6 +138,11 @@ async def test_run_eval_records_resumes_and_reports(tmp_path):
     assert [r.id for r in new][:2] == [examples[0].id] * 2
     oracle = [r for r in new if r.strategy == "two-stage:oracle+solve_scheme=stepwise"]
     assert [r.n_subquestions for r in oracle] == [1, 2, 1]
+    assert [len(r.subquestions) for r in oracle] == [1, 2, 1]
+    assert [r.subquestions for r in oracle] == [e.subquestions for e in examples]
+    one_stage = [r for r in new if r.strategy == "one-stage"]
+    assert {(r.fallback_reason, tuple(r.subquestions)) for r in one_stage} == {("skipped", ())}
+    assert all(r.repairs == 0 for r in new)
     calls = len(solver.prompts)
     assert calls == 3 + (2 + 3 + 2)  # one-stage: 1 call each; stepwise oracle: steps + final
 
@@ -430,3 +435,20 @@ def test_eval_cli_runs_the_graph_with_the_given_prompts(tmp_path, monkeypatch):
     monkeypatch.setattr(eval_pkg, "run_eval", capture)
     assert _eval_cli(tmp_path / "out", "--prompts", str(path)) == 0
     assert seen["prompts"] == custom
+
+
+async def test_a_record_keeps_the_repairs_its_run_spent(tmp_path):
+    """A program that fails to compute is repaired once; the record says so, so a table's
+    losses can be traced to their runs."""
+    examples = load_examples(str(FIXTURE))[:1]
+
+    def rule(prompt: str) -> str:
+        return "answer = 3 + 5" if "could not be computed" in prompt else "It is eight."
+
+    graph = build_graph(decomposer=RuleChat.by(lambda p: "No decomposition"),
+                        solver=RuleChat.by(rule))
+    [record] = await run_eval(examples, make_strategies(["one-stage+solve_scheme=program"]),
+                              graph=graph, base_context={"verify": False}, out_dir=tmp_path,
+                              show_progress=False)
+    assert record.correct and record.repairs == 1
+    assert load_records(tmp_path / "results.jsonl")[0].repairs == 1
