@@ -68,7 +68,10 @@ async def test_concurrent_runs_keep_their_own_answers_and_never_block_the_loop()
     assert [o["answer"] for o in outs] == [str(i) for i in range(RUNS)]
     assert all(o["usage"]["decomposer"]["calls"] == 1 for o in outs)
     # The 50 local decodes (serialized on the model's lock) ran off the event loop: the loop
-    # kept ticking throughout, never stalled for a whole decode.
-    per_decode = elapsed / RUNS
-    assert max(gaps) < per_decode / 2, (max(gaps), per_decode)
+    # kept ticking through them. Decodes on the loop would stall the 10 ms heartbeat for
+    # each whole decode, most of the run; off it, stalls (gaps over 100 ms) are rare GIL
+    # waits even on loaded cores. (A bound on the longest gap flaked there: one 1.5 s stall
+    # against a 2.6 s decode.)
+    stalled = sum(g for g in gaps if g > 0.1)
+    assert stalled < elapsed / 4, (stalled, elapsed, max(gaps))
     assert threading.get_ident() not in solver.threads
