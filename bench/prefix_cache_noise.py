@@ -28,6 +28,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from langgraph_decomp import prompts
+from langgraph_decomp.models.llamacpp import without_weight_repacking
 
 
 def main() -> int:
@@ -39,9 +40,10 @@ def main() -> int:
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in Path(args.data).read_text().splitlines()[: args.n]]
-    llm = Llama(model_path=str(Path(args.model).expanduser()), n_ctx=4096,
-                n_threads=args.threads, n_threads_batch=args.threads, logits_all=True,
-                verbose=False)
+    with without_weight_repacking():  # AMX weight layouts segfault on some Xeons
+        llm = Llama(model_path=str(Path(args.model).expanduser()), n_ctx=4096,
+                    n_threads=args.threads, n_threads_batch=args.threads, logits_all=True,
+                    verbose=False)
     chat = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
                                eos_token="<|im_end|>", bos_token="")
 

@@ -5,9 +5,11 @@ inference only (training needs ``hf:``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -15,6 +17,40 @@ from langchain_core.messages import AIMessage
 
 from langgraph_decomp.errors import ModelConfigError
 from langgraph_decomp.models.chat import chat_dicts
+
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def without_weight_repacking() -> Iterator[None]:
+    """Models that ``llama_cpp.Llama`` loads inside this block keep their weights in llama.cpp's
+    plain CPU buffers: no "extra" buffer types (the AMX and CPU_REPACK weight layouts; what
+    llama.cpp's ``--no-repack`` turns off).
+
+    On an Intel Xeon with AMX (a VM here; llama-cpp-python 0.3.36 built from source) the AMX
+    layout segfaults at the first decode, with or without an adapter, killing the process
+    (llama.cpp issue #20824); with plain buffers the same file decodes at 68 tokens/s on 2
+    cores. ``Llama`` takes no argument for it, so this wraps the ``llama_model_default_params``
+    it starts from, for the duration of the block (a lock keeps concurrent loads in order).
+    """
+    try:
+        import llama_cpp.llama_cpp as lib
+    except ImportError:  # pragma: no cover - depends on the install
+        yield
+        return
+    with _PARAMS_LOCK:
+        defaults = lib.llama_model_default_params
+
+        def plain_buffers() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        lib.llama_model_default_params = plain_buffers
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = defaults
 
 
 @functools.lru_cache(maxsize=4)
@@ -29,8 +65,9 @@ def load_llamacpp(path: str, lora: str | None = None) -> tuple[Any, threading.Lo
         ) from e
     threads = os.cpu_count() or 1
     try:
-        llm = Llama(model_path=path, lora_path=lora, n_ctx=4096, n_threads=threads,
-                    n_threads_batch=threads, verbose=False)
+        with without_weight_repacking():
+            llm = Llama(model_path=path, lora_path=lora, n_ctx=4096, n_threads=threads,
+                        n_threads_batch=threads, verbose=False)
     except (ValueError, RuntimeError) as e:
         what = f"{path} with the adapter {lora}" if lora else path
         raise ModelConfigError(f"llama.cpp could not load {what}: {e}") from e

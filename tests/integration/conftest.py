@@ -16,6 +16,14 @@ import pytest
 
 from langgraph_decomp.models import embedded_gguf_path
 
+SERVE_PLAIN_BUFFERS = (
+    "from llama_cpp.server.__main__ import main\n"
+    "from langgraph_decomp.models.llamacpp import without_weight_repacking\n"
+    "with without_weight_repacking():\n"
+    "    main()\n"
+)
+"""``python -m llama_cpp.server``, its model in plain CPU buffers as the library loads its own
+(llama.cpp's AMX weight layout segfaults at the first decode on some Xeons)."""
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -64,7 +72,7 @@ def llama_server(smollm2_gguf: Path, tmp_path_factory) -> Iterator[str]:
     """
     port = free_port()
     cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf),
+        sys.executable, "-c", SERVE_PLAIN_BUFFERS, "--model", str(smollm2_gguf),
         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048",
     ]

@@ -281,3 +281,27 @@ def test_without_the_local_extra_transformers_models_are_a_model_config_error(mo
                 call()
     finally:
         models.cache._cached_chat_model.cache_clear()
+
+
+def test_llamacpp_models_load_without_the_amx_and_repacked_weight_buffers(monkeypatch):
+    """llama.cpp's AMX weight layout segfaults at the first decode on some Xeons: the library
+    loads with ``use_extra_bufts`` off, and leaves llama.cpp's defaults as they were after."""
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from llama_cpp import llama_cpp as lib
+
+    from langgraph_decomp.models import llamacpp
+
+    seen = []
+
+    class RecordingLlama:
+        def __init__(self, **kwargs):
+            seen.append(lib.llama_model_default_params().use_extra_bufts)
+
+    monkeypatch.setattr(llama_cpp, "Llama", RecordingLlama)
+    llamacpp.load_llamacpp.cache_clear()
+    try:
+        llamacpp.load_llamacpp("model.gguf", None)
+    finally:
+        llamacpp.load_llamacpp.cache_clear()
+    assert seen == [False]
+    assert lib.llama_model_default_params().use_extra_bufts is True  # restored after the load
