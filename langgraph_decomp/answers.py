@@ -2,12 +2,14 @@
 
 ``extract_answer`` finds the text after the last ``Final answer:`` / ``Answer:`` / ``####``
 marker; ``normalize_number`` turns ``"$1,234.50"`` or ``"18.0 apples"`` into ``"1234.5"`` /
-``"18"`` (the last number in the text), or ``None`` when there is no number.
+``"18"`` (the last number in the text), or ``None`` when there is no number. ``yes_no``
+reads a yes/no answer; ``asks_yes_or_no`` tells a question that wants one.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from decimal import Decimal, InvalidOperation
 
 _MARKERS = (
@@ -16,6 +18,17 @@ _MARKERS = (
     re.compile(r"\banswer\s*(?:is)?\s*[:=]\s*(?P<a>.+)", re.IGNORECASE),
     re.compile(r"\banswer\s+is\s+(?P<a>.+)", re.IGNORECASE),
 )
+_YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
+_AUXILIARIES = frozenset((
+    "is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
+    "shall", "should", "may", "might", "must", "has", "have", "had", "isn't", "aren't",
+    "wasn't", "weren't", "don't", "doesn't", "didn't", "can't", "couldn't", "won't",
+    "wouldn't", "shouldn't", "hasn't", "haven't", "hadn't",
+))
+_WH_WORDS = frozenset(("what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+                       "what's", "who's", "where's", "when's", "why's", "how's"))
+_QUOTES = string.punctuation + "\u201c\u201d\u2018\u2019"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"-?\$?\s?\d[\d,]*(?:\.\d+)?|-?\$?\s?\.\d+")
 
 
@@ -86,3 +99,34 @@ def numbered_answers(text: str, n: int) -> dict[int, str]:
             if 0 <= index < n and index not in found:
                 found[index] = m.group("text")
     return found
+
+
+def yes_no(text: str) -> str | None:
+    """``"yes"`` or ``"no"`` for an answer that is or starts with a yes/no form, else ``None``.
+
+    ``"Yes, because…"``, ``"No."``, ``"TRUE"``, ``"n"`` all count; ``"Not really"`` does not.
+    """
+    words = (text or "").strip().split(maxsplit=1)
+    if not words:
+        return None
+    return _YES_NO.get(words[0].strip(string.punctuation).lower())
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether a question may be answered yes or no.
+
+    A question wants something else (a name, a number, a date) when it has a wh-word
+    (``what``, ``which``, ``who``, ``how``, ...) and no sentence or clause of it opens with
+    an auxiliary verb: ``"Which band formed first, A or B?"``, ``"How many ... are left?"``.
+    Everything else counts as yes/no: ``"Is ..."``, ``"If you ..., would you ...?"``,
+    ``"Both A and B are ...?"``. The rule errs towards yes/no, so a check built on it leaves
+    doubtful answers alone (a choice question such as ``"Did A or B come first?"`` counts as
+    yes/no too).
+    """
+    text = (question or "").strip()
+    for sentence in _SENTENCE_END.split(text):
+        for clause in sentence.split(","):
+            words = clause.split(maxsplit=1)
+            if words and words[0].strip(_QUOTES).lower() in _AUXILIARIES:
+                return True
+    return not any(word.strip(_QUOTES).lower() in _WH_WORDS for word in text.split())

@@ -195,6 +195,12 @@ class Context:
                   "locally (no model call); a wrong result sends the answer back for repair "
                   "with the slips as feedback, within `max_repairs`."},
     )
+    check_answer_form: bool = field(
+        default=True,
+        metadata={"description": "A yes/no answer to a question that asks for something else "
+                  "(a wh-question: 'Which band formed first, A or B?') is sent back once with "
+                  "that as feedback, locally (no model call), within `max_repairs`."},
+    )
     verify_steps: bool = field(
         default=False,
         metadata={"description": "stepwise scheme: the verifier also checks each sub-answer "
@@ -306,7 +312,8 @@ class Context:
                      "verifier_base_url"):
             _check_base_url(getattr(self, name), name)
         _check_api_key(self.api_key)
-        for name in ("decompose", "verify", "verify_steps", "check_arithmetic"):
+        for name in ("decompose", "verify", "verify_steps", "check_arithmetic",
+                     "check_answer_form"):
             if not isinstance(getattr(self, name), bool):
                 raise _wrong(name, "True or False", getattr(self, name))
         _check_choice(self, "solve_scheme", SOLVE_SCHEMES)

@@ -27,7 +27,13 @@ from langchain_core.runnables import Runnable
 from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Overwrite, Send
 
-from langgraph_decomp.answers import extract_answer, normalize_number, numbered_answers
+from langgraph_decomp.answers import (
+    asks_yes_or_no,
+    extract_answer,
+    normalize_number,
+    numbered_answers,
+    yes_no,
+)
 from langgraph_decomp.arithmetic import arithmetic_slips
 from langgraph_decomp.budget import budget_spent
 from langgraph_decomp.context import MAX_SUBQUESTIONS, Context, run_context
@@ -374,6 +380,13 @@ def verify_core(state: State, runtime: Runtime[Context], *, models: RoleModels,
                                "source": "program", "error": error})
         return {"draft": None, "rejected": extract_answer(draft),
                 "repairs": repairs + 1, "feedback": prompts.program_feedback.format(error=error)}
+    answer = extract_answer(draft) if draft is not None else ""
+    if (draft is not None and ctx.check_answer_form and repairs < ctx.max_repairs
+            and yes_no(answer) and not asks_yes_or_no(state["question"])):  # free, local
+        runtime.stream_writer({"event": "verdict", "verified": False, "repair": True,
+                               "source": "answer_form", "answer": answer})
+        return {"draft": None, "rejected": answer, "repairs": repairs + 1,
+                "feedback": prompts.answer_form_feedback.format(answer=answer)}
     checked = (draft is not None and ctx.check_arithmetic and not program
                and repairs < ctx.max_repairs)
     if checked and (slips := arithmetic_slips(draft or "")):  # free, local: no model call

@@ -164,6 +164,13 @@ VERIFY_USER = (
 ARITHMETIC_FEEDBACK = "these calculations are wrong: {slips}. Redo them and what follows."
 """Repair feedback from the local arithmetic check (``Context.check_arithmetic``)."""
 
+ANSWER_FORM_FEEDBACK = (
+    "the question does not ask yes or no, but the answer was '{answer}'. The last line must "
+    "answer what the question asks for (a name, a number, a date, ...), not a yes/no "
+    "sub-question."
+)
+"""Repair feedback from the local answer-form check (``Context.check_answer_form``)."""
+
 VERIFY_STEP_USER = (
     "{context_block}Problem: {question}\n\n{previous_block}Sub-question: {subquestion}\n"
     "Proposed answer to the sub-question: {answer}\n\n"
@@ -271,6 +278,7 @@ class Prompts(BaseModel):
     verify_user: str = VERIFY_USER
     verify_step_user: str = VERIFY_STEP_USER
     arithmetic_feedback: str = ARITHMETIC_FEEDBACK
+    answer_form_feedback: str = ANSWER_FORM_FEEDBACK
     teacher_solution_system: str = TEACHER_SOLUTION_SYSTEM
     teacher_solution_user: str = TEACHER_SOLUTION_USER
     teacher_solution_shots: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (

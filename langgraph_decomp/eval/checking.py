@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from langgraph_decomp.answers import extract_answer, normalize_number
+from langgraph_decomp.answers import extract_answer, normalize_number, yes_no
 from langgraph_decomp.data import Example
 
 SpanRule = Literal["drop", "squad"]
@@ -30,7 +30,6 @@ SpanRule = Literal["drop", "squad"]
 
 _PUNCTUATION = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
 
 
 def _math_verify(gold: str, answer: str) -> bool | None:
@@ -66,17 +65,6 @@ def is_correct(prediction: str, gold: str) -> bool:
     if verdict is not None:
         return verdict
     return answer.strip().lower() == gold.strip().lower()
-
-
-def yes_no(text: str) -> str | None:
-    """``"yes"`` or ``"no"`` for an answer that is or starts with a yes/no form, else ``None``.
-
-    ``"Yes, because…"``, ``"No."``, ``"TRUE"``, ``"n"`` all count; ``"Not really"`` does not.
-    """
-    words = (text or "").strip().split(maxsplit=1)
-    if not words:
-        return None
-    return _YES_NO.get(words[0].strip(string.punctuation).lower())
 
 
 def is_yes_no_correct(prediction: str, gold: str) -> bool:

@@ -63,3 +63,20 @@ def test_numbered_answers_reads_each_plan_line_once_and_ignores_the_rest():
     text = "1. 3 + 5 = 8\n**2.** 8 - 2 = 6\n2. again\n7. beyond the plan\nFinal answer: 6"
     assert numbered_answers(text, 2) == {0: "3 + 5 = 8", 1: "8 - 2 = 6"}
     assert numbered_answers("no lines", 3) == {}
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Which band formed first, Awolnation or Foo Fighters?", False),
+    ("Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?", False),
+    ("What's the total number of unoccupied units?", False),
+    ("Are Giuseppe Verdi and Ambroise Thomas both opera composers?", True),
+    ("Is Dr. Who older than Star Trek?", True),  # an abbreviation splits the sentence
+    ("If you were on a diet, would you have to skip lunch at McDonald's?", True),
+    ("Both Sorbaria and Goldenrod are a genus of flowering plants?", True),  # no wh-word
+    ("Didn't he win?", True),
+    ("", True),
+])
+def test_asks_yes_or_no_tells_wh_questions_from_yes_no_ones(question, expected):
+    from langgraph_decomp.answers import asks_yes_or_no
+
+    assert asks_yes_or_no(question) is expected

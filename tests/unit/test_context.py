@@ -83,7 +83,7 @@ BAD_VALUES = [
     ("max_retries", "2"), ("max_retries", 2.5), ("max_retries", -1), ("max_retries", 99),
     ("max_retries", True),
     ("decompose", "false"), ("decompose", 0), ("verify", "yes"), ("verify_steps", 1),
-    ("check_arithmetic", "no"),
+    ("check_arithmetic", "no"), ("check_answer_form", "yes"),
     ("solve_scheme", "fast"), ("solve_scheme", 1), ("dependencies", "parallel"),
     ("max_subquestions", "5"), ("max_subquestions", 2.5), ("max_subquestions", 0),
     ("max_subquestions", 10_000), ("min_subquestions", 0), ("min_subquestions", 6),

@@ -588,6 +588,36 @@ def test_program_scheme_is_one_call_whose_lines_the_graph_computes():
         "2. How many after eating?\n\nWrite the program.")
 
 
+WH_QUESTION = "Which band formed first, Awolnation or Foo Fighters?"
+YES_NO_PLAN = ("1. When was Awolnation formed?\n2. When were the Foo Fighters formed?\n"
+               "3. Is #1 before #2?")
+
+
+def test_a_yes_no_answer_to_a_wh_question_goes_back_once_without_a_model_check():
+    solver = ScriptedChat.of("formed_a = 2009\nformed_f = 1994\nanswer = formed_a < formed_f",
+                             "answer = 'Foo Fighters'")
+    out = build_graph(decomposer=ScriptedChat.of(YES_NO_PLAN), solver=solver,
+                      verifier=ScriptedChat.of()).invoke(
+        {"question": WH_QUESTION}, context=PROGRAM)
+    assert out["answer"] == "Foo Fighters" and out["repairs"] == 1
+    assert out["usage"]["solver"]["calls"] == 2 and "verifier" not in out["usage"]
+    repair = solver.prompts[1][-1].content
+    assert "rejected an earlier answer (no)" in repair and "does not ask yes or no" in repair
+
+
+@pytest.mark.parametrize(("question", "context"), [
+    ("Was Awolnation formed before the Foo Fighters?", PROGRAM),
+    (WH_QUESTION, {**PROGRAM, "check_answer_form": False}),
+    (WH_QUESTION, {**PROGRAM, "max_repairs": 0}),
+], ids=["yes-no-question", "check-off", "no-repairs"])
+def test_a_yes_no_answer_stands_for_a_yes_no_question_or_with_the_check_off(question, context):
+    solver = ScriptedChat.of("formed_a = 2009\nformed_f = 1994\nanswer = formed_a < formed_f")
+    out = build_graph(decomposer=ScriptedChat.of(YES_NO_PLAN), solver=solver).invoke(
+        {"question": question}, context=context)
+    assert out["answer"] == "no" and out["repairs"] == 0
+    assert out["usage"]["solver"]["calls"] == 1
+
+
 def test_program_scheme_trusts_the_computed_value_not_a_stated_one():
     # The solver states a wrong result in a comment; the graph computes its own.
     solver = ScriptedChat.of("bought = 3 + 5  # 9\nanswer = bought - 2  # 7")
