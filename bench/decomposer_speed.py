@@ -57,13 +57,13 @@ def child(backend: str, tokens: int, repeats: int, batch: int, t0: float, data: 
             shipped_adapter_path,
             shipped_repeat_penalty,
         )
-        from langgraph_decomp.models.llamacpp import without_weight_repacking
+        from langgraph_decomp.models.llamacpp import without_amx_weights
 
         n = os.cpu_count() or 1
         adapter = backend.endswith("+adapter")
         lora = str(shipped_adapter_path()) if adapter else None
         penalty = shipped_repeat_penalty() if adapter else 1.0
-        with without_weight_repacking():  # as the library loads it (AMX segfaults)
+        with without_amx_weights():  # as the library loads it (AMX segfaults)
             llm = Llama(model_path=str(embedded_gguf_path()), lora_path=lora, n_ctx=4096,
                         n_threads=n, n_threads_batch=n, verbose=False)
 

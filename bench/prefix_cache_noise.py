@@ -28,7 +28,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from langgraph_decomp import prompts
-from langgraph_decomp.models.llamacpp import without_weight_repacking
+from langgraph_decomp.models.llamacpp import without_amx_weights
 
 
 def main() -> int:
@@ -40,7 +40,7 @@ def main() -> int:
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in Path(args.data).read_text().splitlines()[: args.n]]
-    with without_weight_repacking():  # AMX weight layouts segfault on some Xeons
+    with without_amx_weights():  # AMX weight layouts segfault on some Xeons
         llm = Llama(model_path=str(Path(args.model).expanduser()), n_ctx=4096,
                     n_threads=args.threads, n_threads_batch=args.threads, logits_all=True,
                     verbose=False)

@@ -5,7 +5,7 @@ On an Intel Xeon with AMX, llama.cpp's AMX weight layout segfaulted at the first
 (2026-12-06 machine, llama-cpp-python 0.3.36; llama.cpp issue #20824): the shared script's
 server then dies on its first request and every eval call fails with a connection error.
 This runs the same deterministic server (``standin_server.py``: each request re-reads its
-whole prompt) inside :func:`~langgraph_decomp.models.llamacpp.without_weight_repacking`.
+whole prompt) inside :func:`~langgraph_decomp.models.llamacpp.without_amx_weights`.
 
     python bench/serve_standin.py 8011 &
 """
@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from langgraph_decomp.models.llamacpp import without_weight_repacking
+from langgraph_decomp.models.llamacpp import without_amx_weights
 
 TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 
@@ -30,7 +30,7 @@ def main() -> None:
                           capture_output=True).stdout.strip()  # builds it once into the cache
     sys.argv = ["standin_server.py", "--model", gguf, "--model_alias", "standin-solver",
                 "--host", "127.0.0.1", "--port", port, "--n_ctx", "4096"]
-    with without_weight_repacking():
+    with without_amx_weights():
         runpy.run_path(str(TOOLS / "standin_server.py"), run_name="__main__")
 
 

@@ -21,23 +21,35 @@ from langgraph_decomp.models.chat import chat_dicts
 _PARAMS_LOCK = threading.Lock()
 
 
-@contextlib.contextmanager
-def without_weight_repacking() -> Iterator[None]:
-    """Models that ``llama_cpp.Llama`` loads inside this block keep their weights in llama.cpp's
-    plain CPU buffers: no "extra" buffer types (the AMX and CPU_REPACK weight layouts; what
-    llama.cpp's ``--no-repack`` turns off).
-
-    On an Intel Xeon with AMX (a VM here; llama-cpp-python 0.3.36 built from source) the AMX
-    layout segfaults at the first decode, with or without an adapter, killing the process
-    (llama.cpp issue #20824); with plain buffers the same file decodes at 68 tokens/s on 2
-    cores. ``Llama`` takes no argument for it, so this wraps the ``llama_model_default_params``
-    it starts from, for the duration of the block (a lock keeps concurrent loads in order).
-    """
+@functools.lru_cache(maxsize=1)
+def cpu_has_amx() -> bool:
+    """Whether llama.cpp reports Intel AMX on this CPU (``AMX_INT8 = 1`` in its system info)."""
     try:
-        import llama_cpp.llama_cpp as lib
+        import llama_cpp
     except ImportError:  # pragma: no cover - depends on the install
+        return False
+    return b"AMX_INT8 = 1" in bytes(llama_cpp.llama_print_system_info() or b"")
+
+
+@contextlib.contextmanager
+def without_amx_weights() -> Iterator[None]:
+    """Models that ``llama_cpp.Llama`` loads inside this block stay out of llama.cpp's AMX
+    weight layout.
+
+    On an Intel Xeon with AMX (a VM here; llama-cpp-python 0.3.36 built from source) llama.cpp
+    moves the weights into its AMX layout at load, and that segfaulted at the first decode,
+    with or without an adapter, killing the process (llama.cpp issue #20824). llama.cpp has one
+    switch for all its "extra" weight buffers (AMX and CPU_REPACK: ``use_extra_bufts``, what
+    ``--no-repack`` turns off), and ``Llama`` takes no argument for it, so on a CPU with AMX
+    this wraps the ``llama_model_default_params`` that ``Llama`` starts from for the duration
+    of the block (a lock keeps concurrent loads in order); there the embedded file decodes at
+    68 tokens/s on 2 cores. Elsewhere nothing changes, and repacking keeps its speed.
+    """
+    if not cpu_has_amx():
         yield
         return
+    import llama_cpp.llama_cpp as lib
+
     with _PARAMS_LOCK:
         defaults = lib.llama_model_default_params
 
@@ -65,7 +77,7 @@ def load_llamacpp(path: str, lora: str | None = None) -> tuple[Any, threading.Lo
         ) from e
     threads = os.cpu_count() or 1
     try:
-        with without_weight_repacking():
+        with without_amx_weights():
             llm = Llama(model_path=path, lora_path=lora, n_ctx=4096, n_threads=threads,
                         n_threads_batch=threads, verbose=False)
     except (ValueError, RuntimeError) as e:

@@ -18,8 +18,8 @@ from langgraph_decomp.models import embedded_gguf_path
 
 SERVE_PLAIN_BUFFERS = (
     "from llama_cpp.server.__main__ import main\n"
-    "from langgraph_decomp.models.llamacpp import without_weight_repacking\n"
-    "with without_weight_repacking():\n"
+    "from langgraph_decomp.models.llamacpp import without_amx_weights\n"
+    "with without_amx_weights():\n"
     "    main()\n"
 )
 """``python -m llama_cpp.server``, its model in plain CPU buffers as the library loads its own

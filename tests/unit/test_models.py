@@ -283,9 +283,11 @@ def test_without_the_local_extra_transformers_models_are_a_model_config_error(mo
         models.cache._cached_chat_model.cache_clear()
 
 
-def test_llamacpp_models_load_without_the_amx_and_repacked_weight_buffers(monkeypatch):
-    """llama.cpp's AMX weight layout segfaults at the first decode on some Xeons: the library
-    loads with ``use_extra_bufts`` off, and leaves llama.cpp's defaults as they were after."""
+@pytest.mark.parametrize("amx", [True, False])
+def test_llamacpp_models_load_without_extra_weight_buffers_on_an_amx_cpu(monkeypatch, amx):
+    """llama.cpp's AMX weight layout segfaults at the first decode on some Xeons: there the
+    library loads with ``use_extra_bufts`` off; elsewhere llama.cpp's defaults stand. Either
+    way the defaults are as they were after the load."""
     llama_cpp = pytest.importorskip("llama_cpp")
     from llama_cpp import llama_cpp as lib
 
@@ -298,10 +300,25 @@ def test_llamacpp_models_load_without_the_amx_and_repacked_weight_buffers(monkey
             seen.append(lib.llama_model_default_params().use_extra_bufts)
 
     monkeypatch.setattr(llama_cpp, "Llama", RecordingLlama)
+    monkeypatch.setattr(llamacpp, "cpu_has_amx", lambda: amx)
     llamacpp.load_llamacpp.cache_clear()
     try:
         llamacpp.load_llamacpp("model.gguf", None)
     finally:
         llamacpp.load_llamacpp.cache_clear()
-    assert seen == [False]
+    assert seen == [not amx]
     assert lib.llama_model_default_params().use_extra_bufts is True  # restored after the load
+
+
+def test_amx_is_read_from_llama_cpps_system_info(monkeypatch):
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from langgraph_decomp.models import llamacpp
+
+    for info, expected in ((b"CPU : AVX2 = 1 | AMX_INT8 = 1 | REPACK = 1 | ", True),
+                           (b"CPU : AVX2 = 1 | REPACK = 1 | ", False)):
+        monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda info=info: info)
+        llamacpp.cpu_has_amx.cache_clear()
+        try:
+            assert llamacpp.cpu_has_amx() is expected
+        finally:
+            llamacpp.cpu_has_amx.cache_clear()
