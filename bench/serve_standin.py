@@ -12,6 +12,7 @@ whole prompt) inside :func:`~langgraph_decomp.models.llamacpp.without_amx_weight
 
 from __future__ import annotations
 
+import argparse
 import os
 import runpy
 import subprocess
@@ -24,8 +25,10 @@ TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the stand-in solver, plain CPU buffers.")
+    parser.add_argument("port", nargs="?", default="8011", help="127.0.0.1 port (default 8011)")
+    port = parser.parse_args().port
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as standin-solver.sh serves it
-    port = sys.argv[1] if len(sys.argv) > 1 else "8011"
     gguf = subprocess.run([str(TOOLS / "standin-solver.sh")], check=True, text=True,
                           capture_output=True).stdout.strip()  # builds it once into the cache
     sys.argv = ["standin_server.py", "--model", gguf, "--model_alias", "standin-solver",
