@@ -19,6 +19,9 @@ _MARKERS = (
     re.compile(r"\banswer\s+is\s+(?P<a>.+)", re.IGNORECASE),
 )
 _YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
+_NON_ANSWERS = frozenset(("answer", "information", "info", "data", "idea", "context",
+                          "relevant", "clear", "definitive", "way"))
+"""Words after a leading "no" that make it a non-answer: "No answer", "No clear answer"."""
 _AUXILIARIES = frozenset((
     "is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
     "shall", "should", "may", "might", "must", "has", "have", "had", "isn't", "aren't",
@@ -104,12 +107,19 @@ def numbered_answers(text: str, n: int) -> dict[int, str]:
 def yes_no(text: str) -> str | None:
     """``"yes"`` or ``"no"`` for an answer that is or starts with a yes/no form, else ``None``.
 
-    ``"Yes, because…"``, ``"No."``, ``"TRUE"``, ``"n"`` all count; ``"Not really"`` does not.
+    ``"Yes, because…"``, ``"No."``, ``"TRUE"``, ``"n"`` all count; ``"Not really"`` does not,
+    nor does a reply that says it has no answer: a placeholder (``"<no answer>"``,
+    ``"[no data]"``) or ``"No answer"``, ``"No information given"`` (the stand-in solver writes
+    ``<no answer>``; read as "no", it scored as right on a question whose gold is "no").
     """
-    words = (text or "").strip().split(maxsplit=1)
-    if not words:
+    words = (text or "").strip().split(maxsplit=2)
+    if not words or words[0].startswith(("<", "[", "{")):
         return None
-    return _YES_NO.get(words[0].strip(string.punctuation).lower())
+    form = _YES_NO.get(words[0].strip(string.punctuation).lower())
+    if (form == "no" and len(words) > 1
+            and words[1].strip(string.punctuation).lower() in _NON_ANSWERS):
+        return None
+    return form
 
 
 def asks_yes_or_no(question: str) -> bool:

@@ -23,6 +23,10 @@ from langgraph_decomp.eval.checking import (
         ("n", "no"), ("Yes, because whales are mammals.", "yes"), ("No.", "no"),
         ("**Yes**", "yes"), ("True: it is", "yes"),
         ("Not really", None), ("Maybe", None), ("", None), ("Nobody knows", None),
+        # a reply that has no answer is not a "no"
+        ("<no answer>", None), ("[no data]", None), ("No answer.", None),
+        ("No information is given about him.", None), ("No clear answer", None),
+        ("No, the answer is yes", "no"), ("No; he was not.", "no"),
     ],
 )
 def test_yes_no_forms(text, form):
@@ -39,6 +43,8 @@ def test_yes_no_forms(text, form):
         ("Final answer: I cannot tell", "no", False),
         ("Yes", "yes", True),  # no marker: the whole text is the answer
         ("", "yes", False),
+        ("Final answer: <no answer>", "no", False),
+        ("Final answer: No answer can be given.", "no", False),
     ],
 )
 def test_yes_no_rule(prediction, gold, ok):
