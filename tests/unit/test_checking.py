@@ -24,7 +24,7 @@ from langgraph_decomp.eval.checking import (
         ("**Yes**", "yes"), ("True: it is", "yes"),
         ("Not really", None), ("Maybe", None), ("", None), ("Nobody knows", None),
         # a reply that has no answer is not a "no"
-        ("<no answer>", None), ("[no data]", None), ("No answer.", None),
+        ("<no answer>", None), ("[no data]", None), ("<no response>", None), ("No answer.", None),
         ("No information is given about him.", None), ("No clear answer", None),
         ("No, the answer is yes", "no"), ("No; he was not.", "no"),
     ],
