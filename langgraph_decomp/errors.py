@@ -45,9 +45,15 @@ class ModelCallError(DecompError, RuntimeError):
     string (never an API key). The message is scrubbed of known secrets, and the error
     carries no ``__cause__`` or ``__context__``: the provider's own exception (which holds the
     request, its headers included) is never attached.
+
+    ``usage`` holds the tokens the failed call spent where its reply reported them (a reply
+    cut at its token cap is billed: ``{"input_tokens": ..., "output_tokens": ...}``), else
+    ``None``.
     """
 
-    def __init__(self, message: str, *, role: str, model: str):
+    def __init__(self, message: str, *, role: str, model: str,
+                 usage: dict[str, int] | None = None):
         self.role = role
         self.model = model
+        self.usage = usage
         super().__init__(message)

@@ -69,3 +69,23 @@ class RuleChat(ScriptedChat):
             content=message.content, usage_metadata=message.usage_metadata,
             response_metadata=message.response_metadata,
         ))
+
+
+class FinishChat(GenericFakeChatModel):
+    """Replies with ``finish_reason`` set as a provider would (both ways of calling), and
+    reports 12 input and 7 output tokens (a stream splits them over its two chunks)."""
+
+    finish: str = "length"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        message = AIMessage("Let me think step by", response_metadata={
+            "finish_reason": self.finish}, usage_metadata={
+            "input_tokens": 12, "output_tokens": 7, "total_tokens": 19})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs: Any):
+        yield ChatGenerationChunk(message=AIMessageChunk("Let me think", usage_metadata={
+            "input_tokens": 12, "output_tokens": 3, "total_tokens": 15}))
+        yield ChatGenerationChunk(message=AIMessageChunk(" step by", usage_metadata={
+            "input_tokens": 0, "output_tokens": 4, "total_tokens": 4}),
+            generation_info={"finish_reason": self.finish})

@@ -8,7 +8,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.outputs import LLMResult
 from pydantic import BaseModel
 
 from langgraph_decomp.context import DEFAULT_DECOMPOSER, DEFAULT_SOLVER, resolve_context
@@ -45,7 +48,8 @@ class Record(BaseModel):
     """Repair rounds the run spent (a program that failed to compute, a verifier's rejection)."""
     usage: dict[str, dict[str, Any]] = {}
     """The run's usage per role: tokens, calls, and the role's ``model`` and ``hosted`` flag
-    as the calls reported them."""
+    as the calls reported them. For a run that failed, what its calls spent before it did
+    (:class:`SpentUsage`; records written before 2026-12-07 hold ``{}`` there)."""
     hosted_roles: list[str] = []
     """Roles on a hosted model: read from the run's usage (what its calls said), else, for a
     run that failed before spending, from the graph's models and the context."""
@@ -115,6 +119,52 @@ def from_usage(usage: dict[str, dict[str, Any]], labels: dict[str, str],
     return labels, [role for role, on in flags.items() if on]
 
 
+class SpentUsage(BaseCallbackHandler):
+    """What every model call of one run spent, by role, failed calls included.
+
+    A run that raises returns no state, so its usage would be lost with it; a reply cut at
+    its token cap is billed all the same (:attr:`~langgraph_decomp.ModelCallError.usage`).
+    Each call is the chat model run whose metadata names its ``role`` (as the graph's calls
+    do); ``usage`` has the shape of the state's: tokens, calls and the role's ``model``.
+    """
+
+    run_inline = True  # a dict update: not worth a thread for each event
+
+    def __init__(self) -> None:
+        self.usage: dict[str, dict[str, Any]] = {}
+        self._calls: dict[UUID, tuple[str, Any]] = {}
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID,
+                            metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """A call starts: remember its role and model, read from its metadata."""
+        role = (metadata or {}).get("role")
+        if isinstance(role, str):
+            self._calls[run_id] = (role, (metadata or {}).get("model"))
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """A call finished: add the tokens its reply reported."""
+        self._spent(run_id, next(
+            (used for gs in response.generations for g in gs
+             if (used := getattr(getattr(g, "message", None), "usage_metadata", None))),
+            None,
+        ))
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """A call failed: add the tokens its error carries (a cut reply's), if any."""
+        self._spent(run_id, getattr(error, "usage", None))
+
+    def _spent(self, run_id: UUID, tokens: Any) -> None:
+        if run_id not in self._calls:
+            return
+        role, model = self._calls.pop(run_id)
+        acc = self.usage.setdefault(role, {"input_tokens": 0, "output_tokens": 0, "calls": 0})
+        acc["calls"] += 1
+        for key in ("input_tokens", "output_tokens"):
+            acc[key] += int((tokens or {}).get(key) or 0)
+        if isinstance(model, str):
+            acc["model"] = model
+
+
 def load_records(path: Path) -> list[Record]:
     """Records already in a results file (unreadable lines are skipped)."""
     if not path.is_file():
@@ -144,7 +194,8 @@ async def run_eval(
     Each answer is checked by the rule of its example's ``answer_type``; span answers with
     ``span_rule`` (``"drop"`` or ``"squad"``, see :func:`~langgraph_decomp.eval.checking.score`).
     A rerun with the same ``out_dir`` skips (example, strategy) pairs that finished without
-    error. A failing example is recorded with its error and never stops the run.
+    error. A failing example is recorded with its error and the tokens its calls spent
+    (a reply cut at its token cap is billed), and never stops the run.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
@@ -163,6 +214,7 @@ async def run_eval(
         if strategy.oracle_plan:
             inputs["subquestions_given"] = example.subquestions or []
         labels, hosted = run_roles(graph, context)
+        spent = SpentUsage()
         record = Record(
             id=example.id, strategy=strategy.name, question=example.question, gold=example.gold,
             hosted_roles=hosted, models=labels,
@@ -170,7 +222,8 @@ async def run_eval(
         async with semaphore:
             start = time.perf_counter()
             try:
-                out = await graph.ainvoke(inputs, context=context)
+                out = await graph.ainvoke(inputs, context=context,
+                                          config={"callbacks": [spent]})
                 record.prediction = out.get("answer") or ""
                 record.numeric_prediction = out.get("numeric_answer")
                 record.correct, record.f1 = score(record.prediction, example,
@@ -184,6 +237,10 @@ async def run_eval(
                 record.models, record.hosted_roles = from_usage(record.usage, labels, hosted)
             except Exception as e:  # recorded, never fatal to the run
                 record.error = f"{type(e).__name__}: {e}"
+                # What the run's calls spent before it failed, the failed call's own
+                # tokens included where its reply reported them.
+                record.usage = spent.usage
+                record.models, record.hosted_roles = from_usage(record.usage, labels, hosted)
             record.wall_s = round(time.perf_counter() - start, 3)
         async with write_lock:
             with path.open("a", encoding="utf-8") as f:

@@ -347,6 +347,18 @@ def _finish_reason(generation: Any) -> str | None:
     return None
 
 
+def _usage(generation: Any, spent: dict[str, int] | None = None) -> dict[str, int] | None:
+    """``spent`` plus the input and output tokens ``generation`` reports (a stream reports
+    them on one chunk, or split over several: they add up), ``None`` while none is known."""
+    reported = getattr(getattr(generation, "message", None), "usage_metadata", None)
+    if not reported:
+        return spent
+    total = dict(spent or {"input_tokens": 0, "output_tokens": 0})
+    for key in ("input_tokens", "output_tokens"):
+        total[key] += int(reported.get(key) or 0)
+    return total
+
+
 _END = object()
 """The end of a stream, as :func:`_next_or_end` reports it."""
 
@@ -426,9 +438,9 @@ class GuardedChat(BaseChatModel):
         """Serialize as the wrapped model (what tracers record)."""
         return self._inner.to_json()
 
-    def _error(self, detail: str) -> ModelCallError:
+    def _error(self, detail: str, usage: dict[str, int] | None = None) -> ModelCallError:
         return ModelCallError(f"The {self._role} model {self._label!r} failed: {detail}",
-                              role=self._role, model=self._label)
+                              role=self._role, model=self._label, usage=usage)
 
     def _call_state(self) -> _CallState:
         now = time.monotonic()
@@ -498,7 +510,10 @@ class GuardedChat(BaseChatModel):
             raise failure
         raise self._error(str(failure))
 
-    def _check_finish(self, finish: str | None, *, streamed: bool, got_content: bool) -> None:
+    def _check_finish(self, finish: str | None, *, streamed: bool, got_content: bool,
+                      usage: dict[str, int] | None = None) -> None:
+        """Raise :class:`ModelCallError` for a reply that did not end by itself, carrying the
+        ``usage`` it reported: a reply cut at its cap is billed all the same."""
         problem = None
         if finish in _CUT_REASONS:
             problem = (f"its reply is incomplete: {_CUT_REASONS[finish]} (finish_reason "
@@ -509,7 +524,7 @@ class GuardedChat(BaseChatModel):
                        "finish_reason: the connection dropped or the server cut the stream)"
                        if got_content else "the reply stream held no reply (no choices)")
         if problem:
-            raise self._error(problem)
+            raise self._error(problem, usage)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         from langchain_core.outputs import ChatGeneration, ChatResult
@@ -530,7 +545,7 @@ class GuardedChat(BaseChatModel):
         if not result.generations:
             raise self._error("the reply held no choices")
         self._check_finish(_finish_reason(result.generations[0]), streamed=False,
-                           got_content=True)
+                           got_content=True, usage=_usage(result.generations[0]))
         return result
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs):
@@ -543,15 +558,16 @@ class GuardedChat(BaseChatModel):
                 return inner._stream(messages, stop=stop, **kwargs)
             return inner.stream(messages, config={"callbacks": []}, stop=stop, **kwargs)
 
-        finish, got_content = None, False
+        finish, got_content, usage = None, False, None
         for item in self._through_worker(produce):
             chunk = item if isinstance(item, ChatGenerationChunk) else ChatGenerationChunk(
                 message=item
             )
             finish = _finish_reason(chunk) or finish
             got_content = got_content or bool(chunk.text)
+            usage = _usage(chunk, usage)
             yield chunk
-        self._check_finish(finish, streamed=True, got_content=got_content)
+        self._check_finish(finish, streamed=True, got_content=got_content, usage=usage)
 
     async def _guarded(self, produce: Callable[[], Awaitable[Any]],
                        call: _CallState | None = None) -> Any:
@@ -600,7 +616,7 @@ class GuardedChat(BaseChatModel):
         if not result.generations:
             raise self._error("the reply held no choices")
         self._check_finish(_finish_reason(result.generations[0]), streamed=False,
-                           got_content=True)
+                           got_content=True, usage=_usage(result.generations[0]))
         return result
 
     async def _astream(self, messages, stop=None, run_manager=None, **kwargs) -> AsyncIterator[Any]:
@@ -613,7 +629,7 @@ class GuardedChat(BaseChatModel):
         else:
             stream = inner.astream(messages, config={"callbacks": []}, stop=stop, **kwargs)
         call = self._call_state()
-        finish, got_content = None, False
+        finish, got_content, usage = None, False, None
         try:
             while True:
                 # Each wait is bounded by what is left of the whole call (the chunks are
@@ -625,8 +641,9 @@ class GuardedChat(BaseChatModel):
                     message=item)
                 finish = _finish_reason(chunk) or finish
                 got_content = got_content or bool(chunk.text)
+                usage = _usage(chunk, usage)
                 yield chunk
         finally:
             with contextlib.suppress(BaseException):
                 await stream.aclose()  # type: ignore[union-attr]  # both are async generators; AsyncIterator has no aclose
-        self._check_finish(finish, streamed=True, got_content=got_content)
+        self._check_finish(finish, streamed=True, got_content=got_content, usage=usage)

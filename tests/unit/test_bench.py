@@ -109,3 +109,29 @@ def test_pilot_sample_never_draws_a_question_the_scored_sample_holds(tmp_path):
                     "--out", str(second)], check=True, timeout=60)
     again = {json.loads(line)["id"] for line in second.read_text().splitlines()}
     assert len(again) == 5 and not again & (scored | set(pilot))
+
+
+def test_stripped_results_keep_the_table_and_lose_the_data_sets_text(tmp_path):
+    from langgraph_decomp.eval import Record, load_records, summarize
+
+    usage = {"solver": {"input_tokens": 90, "output_tokens": 12, "calls": 1,
+                        "model": "openai:s", "hosted": True}}
+    records = [
+        Record(id=f"q{i}", strategy=name, question=f"Which river flows through town {i}?",
+               gold=f"River {i}", prediction=f"River {i + ok}", correct=not ok,
+               f1=0.5 if ok else 1.0, subquestions=[f"Where is town {i}?"], n_subquestions=1,
+               usage=usage, hosted_roles=["solver"], models={"solver": "openai:s"},
+               error="ModelCallError: cut" if (i, ok) == (2, 1) else None)
+        for i in range(4) for ok, name in enumerate(["one-stage", "two-stage"])
+    ]
+    results, out = tmp_path / "results.jsonl", tmp_path / "kept" / "records.jsonl"
+    results.write_text("".join(r.model_dump_json() + "\n" for r in records))
+    subprocess.run([sys.executable, str(BENCH / "strip_results.py"), str(results), str(out)],
+                   check=True, timeout=60)
+    text = out.read_text()
+    assert "town" not in text and "River" not in text
+    kept = load_records(out)
+    assert [(r.id, r.strategy, r.correct, r.f1, r.error) for r in kept] == [
+        (r.id, r.strategy, r.correct, r.f1, r.error) for r in records]
+    assert [s.model_dump() for s in summarize(kept)] == [
+        s.model_dump() for s in summarize(load_records(results))]

@@ -22,10 +22,10 @@ from langgraph_decomp.eval import (
     summarize,
     write_reports,
 )
-from langgraph_decomp.eval.harness import from_usage, run_roles
+from langgraph_decomp.eval.harness import SpentUsage, from_usage, run_roles
 from langgraph_decomp.eval.report import to_markdown, wilson_interval
 from langgraph_decomp.eval.strategies import StrategyError
-from tests.fakes import RuleChat
+from tests.fakes import FinishChat, RuleChat
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "socratic_3q.jsonl"
 GOLD = {"Tom has 3 apples": "8", "A pen costs $2": "10", "1,200 stickers": "300"}
@@ -189,6 +189,49 @@ async def test_a_failing_example_is_recorded_and_retried_on_rerun(tmp_path):
     assert len(lines) == 4
     summary = summarize(load_records(tmp_path / "results.jsonl"))[0]
     assert summary.correct == 3 and summary.errors == 0
+
+
+async def test_a_reply_cut_at_its_cap_is_counted_wrong_and_still_billed(tmp_path):
+    # A reply cut at its token cap fails the run, which returns no state: the record keeps
+    # what the run's calls spent (the plan's call and the cut reply's tokens), so the table
+    # prices it rather than counting it free.
+    examples = load_examples(str(FIXTURE))[:1]
+    plan = "1. How many apples does Tom buy?\n2. How many apples does Tom have in all?"
+    graph = build_graph(decomposer=RuleChat.by(lambda p: plan),
+                        solver=FinishChat(messages=iter(())))
+    strategies = make_strategies(["one-stage", "two-stage"])
+    records = await run_eval(examples, strategies, graph=graph, base_context={"verify": False},
+                             out_dir=tmp_path, show_progress=False)
+    one, two = records
+    assert all(r.error and "token cap" in r.error and not r.correct for r in records)
+    assert {k: one.usage["solver"][k] for k in ("input_tokens", "output_tokens", "calls")} == {
+        "input_tokens": 12, "output_tokens": 7, "calls": 1}
+    assert one.usage["solver"]["model"] == one.models["solver"] == "FinishChat"
+    assert "decomposer" not in one.usage
+    assert two.usage["decomposer"]["calls"] == 1 and two.usage["decomposer"]["input_tokens"] > 0
+    assert two.usage["decomposer"]["output_tokens"] == len(plan.split())
+    assert two.usage["solver"]["output_tokens"] == 7
+    assert one.hosted_tokens == (12, 7)
+    summaries = summarize(load_records(tmp_path / "results.jsonl"), [s.name for s in strategies],
+                          prices={"FinishChat": Price(input=1.0, output=4.0),
+                                  "RuleChat": Price(input=1.0, output=4.0)})
+    assert [(s.errors, s.correct, s.hosted_out_per_q) for s in summaries][0] == (1, 0, 7)
+    assert summaries[0].cost_per_q == pytest.approx((12 * 1.0 + 7 * 4.0) / 1e6)
+    assert summaries[0].solver_calls_per_q == 1
+
+
+def test_spent_usage_counts_a_finished_run_as_the_graphs_own_usage():
+    # The same basis for records that failed and records that finished.
+    plan = "1. How many apples does Tom buy?\n2. How many apples does Tom have in all?"
+    graph = build_graph(decomposer=RuleChat.by(lambda p: plan), solver=oracle_solver())
+    spent = SpentUsage()
+    out = graph.invoke({"question": load_examples(str(FIXTURE))[0].question},
+                       context={"verify": False, "solve_scheme": "stepwise"},
+                       config={"callbacks": [spent]})
+    keys = ("input_tokens", "output_tokens", "calls", "model")
+    assert out["usage"]["solver"]["calls"] == 3
+    assert {role: {k: u[k] for k in keys} for role, u in spent.usage.items()} == {
+        role: {k: u[k] for k in keys} for role, u in out["usage"].items()}
 
 
 STOPPED_NAMES = ["one-stage", "two-stage:oracle+solve_scheme=stepwise"]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import SecretStr
 
@@ -20,7 +20,7 @@ import langgraph_decomp.models as models_module
 from langgraph_decomp import ModelCallError, ModelConfigError, build_graph
 from langgraph_decomp.models import load_chat_model
 from langgraph_decomp.models.guard import scrub, secret_value
-from tests.fakes import ScriptedChat
+from tests.fakes import FinishChat, ScriptedChat
 from tests.leaks import assert_no_secret, find_secret
 
 SENTINEL = "sk-unit-SENTINEL-9f8e7d6c5b4a"
@@ -248,22 +248,6 @@ def test_deadline_s_ends_a_call_in_flight():
         release.set()
 
 
-class FinishChat(GenericFakeChatModel):
-    """Replies with ``finish_reason`` set as a provider would (both ways of calling)."""
-
-    finish: str = "length"
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        message = AIMessage("Let me think step by", response_metadata={
-            "finish_reason": self.finish})
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs: Any):
-        yield ChatGenerationChunk(message=AIMessageChunk("Let me think"))
-        yield ChatGenerationChunk(message=AIMessageChunk(" step by"),
-                                  generation_info={"finish_reason": self.finish})
-
-
 @pytest.mark.parametrize("finish", ["length", "max_tokens", "content_filter"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_reply_cut_short_is_a_typed_error_when_invoked_and_when_streamed(finish, stream):
@@ -276,6 +260,9 @@ def test_a_reply_cut_short_is_a_typed_error_when_invoked_and_when_streamed(finis
         else:
             graph.invoke({"question": QUESTION}, context={"verify": False})
     assert info.value.role == "solver"
+    # A cut reply is billed: the error carries the tokens it reported (a stream's chunks
+    # add up), so an eval can count them.
+    assert info.value.usage == {"input_tokens": 12, "output_tokens": 7}
 
 
 @pytest.mark.parametrize("stream", [False, True])
