@@ -54,6 +54,14 @@ def test_a_reply_cut_at_the_cap_by_a_real_server_is_a_typed_error(llama_server, 
         else:
             graph.invoke(inputs, context=context)
     assert info.value.role == "solver"
+    # The cut reply is billed: the error carries the server's usage, its 8 output tokens.
+    # llama-cpp-python's server sends no usage in a stream (not even with `include_usage`,
+    # checked 2026-12-07), so there the error knows none; OpenAI's API sends it.
+    if stream:
+        assert info.value.usage is None
+    else:
+        assert info.value.usage is not None
+        assert info.value.usage["output_tokens"] == 8 and info.value.usage["input_tokens"] > 0
 
 
 def test_unreachable_base_url_raises_a_typed_error_naming_role_and_model():
