@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-subquestions", type=int)
     ev.add_argument("--solver-max-tokens", type=int, default=384)
     ev.add_argument("--decomposer-max-tokens", type=int)
+    ev.add_argument("--request-timeout", type=float,
+                    help="Seconds each hosted call may take (Context.request_timeout, default "
+                    "120); raise it for a slow endpoint. A call that times out is recorded as "
+                    "an error (counted wrong) and retried by a rerun.")
     ev.add_argument("--concurrency", type=int, default=1,
                     help="Questions at once (awaited: hosted calls all in flight).")
     ev.add_argument("--prompts", help=PROMPTS_HELP)

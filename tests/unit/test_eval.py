@@ -495,3 +495,20 @@ async def test_a_record_keeps_the_repairs_its_run_spent(tmp_path):
                               show_progress=False)
     assert record.correct and record.repairs == 1
     assert load_records(tmp_path / "results.jsonl")[0].repairs == 1
+
+
+def test_eval_cli_passes_the_request_timeout_to_every_run(tmp_path, monkeypatch):
+    import langgraph_decomp.eval as eval_pkg
+
+    seen = {}
+
+    async def capture(*args, base_context, **kwargs):
+        seen.update(base_context)
+        return []
+
+    monkeypatch.setattr(eval_pkg, "run_eval", capture)
+    assert _eval_cli(tmp_path / "out", "--request-timeout", "900") == 0
+    assert seen["request_timeout"] == 900.0
+    seen.clear()
+    assert _eval_cli(tmp_path / "out2") == 0
+    assert "request_timeout" not in seen  # the Context default
