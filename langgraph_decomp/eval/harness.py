@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -20,6 +20,7 @@ from langgraph_decomp.eval.checking import SpanRule, score
 from langgraph_decomp.eval.strategies import Strategy
 from langgraph_decomp.models import is_local
 from langgraph_decomp.progress import progress_bar
+from langgraph_decomp.state import RoleUsage, add_usage
 
 RESULTS_FILE = "results.jsonl"
 
@@ -131,7 +132,7 @@ class SpentUsage(BaseCallbackHandler):
     run_inline = True  # a dict update: not worth a thread for each event
 
     def __init__(self) -> None:
-        self.usage: dict[str, dict[str, Any]] = {}
+        self.usage: dict[str, RoleUsage] = {}
         self._calls: dict[UUID, tuple[str, Any]] = {}
 
     def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID,
@@ -154,15 +155,16 @@ class SpentUsage(BaseCallbackHandler):
         self._spent(run_id, getattr(error, "usage", None))
 
     def _spent(self, run_id: UUID, tokens: Any) -> None:
+        """Add one call's tokens to its role, with the state's own reducer."""
         if run_id not in self._calls:
             return
         role, model = self._calls.pop(run_id)
-        acc = self.usage.setdefault(role, {"input_tokens": 0, "output_tokens": 0, "calls": 0})
-        acc["calls"] += 1
-        for key in ("input_tokens", "output_tokens"):
-            acc[key] += int((tokens or {}).get(key) or 0)
+        used: RoleUsage = {"input_tokens": int((tokens or {}).get("input_tokens") or 0),
+                           "output_tokens": int((tokens or {}).get("output_tokens") or 0),
+                           "calls": 1}
         if isinstance(model, str):
-            acc["model"] = model
+            used["model"] = model
+        self.usage = add_usage(self.usage, {role: used})
 
 
 def load_records(path: Path) -> list[Record]:
@@ -239,7 +241,7 @@ async def run_eval(
                 record.error = f"{type(e).__name__}: {e}"
                 # What the run's calls spent before it failed, the failed call's own
                 # tokens included where its reply reported them.
-                record.usage = spent.usage
+                record.usage = cast(dict[str, dict[str, Any]], spent.usage)  # RoleUsage dicts
                 record.models, record.hosted_roles = from_usage(record.usage, labels, hosted)
             record.wall_s = round(time.perf_counter() - start, 3)
         async with write_lock:
