@@ -6,9 +6,28 @@ application can catch one class. Each error carries a message that says what to 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DecompError(Exception):
-    """Base class of every error langgraph-decomp raises on purpose."""
+    """Base class of every error langgraph-decomp raises on purpose.
+
+    Errors pickle with their fields (``role``, ``model``, ``usage``, ...), so they cross a
+    process pool or a pickling checkpoint serializer as they were raised.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException's own reduce calls cls(*args), which the keyword-only fields of
+        # the subclasses below refuse.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[DecompError], args: tuple[Any, ...],
+             state: dict[str, Any]) -> DecompError:
+    error = cls.__new__(cls, *args)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInputError(DecompError, ValueError):

@@ -147,6 +147,22 @@ def test_model_config_errors_carry_no_chain():
     assert_no_secret(SENTINEL, raised=info.value)
 
 
+def test_typed_errors_pickle_with_their_fields():
+    import pickle
+
+    from langgraph_decomp import InvalidInputError
+
+    for error in (
+        ModelCallError("cut", role="solver", model="openai:x",
+                       usage={"input_tokens": 3, "output_tokens": 4}),
+        ModelConfigError("bad model", role="decomposer", model="foo:bar"),
+        InvalidInputError("empty", field="question"),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and copy.args == error.args
+        assert copy.__dict__ == error.__dict__ and str(copy) == str(error)
+
+
 class _Recorded:
     """Stands in for ``init_chat_model``: records the options each provider got."""
 
