@@ -12,7 +12,10 @@ strings, so a plan that runs to the token cap or repeats a line is counted befor
 - ``distilled``: the shipped ``local:decomposer`` (or ``--decomposer``), decoding with its
   manifest's repeat penalty;
 - ``distilled rp=X``: the same decomposer with llama.cpp repeat penalty X, one row per
-  ``--repeat-penalty`` value (1.0: none), to choose the manifest's value side by side.
+  ``--repeat-penalty`` value (1.0: none), to choose the manifest's value side by side;
+- ``always N steps``: a reference, not a model: the steps-within-±1 share of the one plan
+  length that fits the most gold plans (a decomposer below it sizes plans worse than one
+  that never reads the question).
 
     python bench/plan_quality.py [--recipe recipes/decomposer.json] [--limit N]
         [--repeat-penalty 1.0 1.1 ...] [--distilled-only] [--sets gsm8k-socratic-dev]
@@ -64,6 +67,11 @@ def main() -> None:
             row = (m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
                    f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", m.hit_cap, m.repeated_line)
             print(f"{label:>{first}}" + "".join(f"{v!s:>16}" for v in row))
+        ref = next(iter(by_model.values()))
+        fixed = (ref.n, "-", f"{ref.fixed_within_1:.1%}", "-", f"{ref.fixed_steps}", "-", "-")
+        print(f"{'always N steps':>{first}}" + "".join(f"{v!s:>16}" for v in fixed))
+        print(f"(gold plans: {ref.gold_mean_steps:.2f} steps on average; 'always N steps' "
+              "reads no question: the best fixed length, for scale)")
     if args.out:
         Path(args.out).write_text(json.dumps(
             {k: {label: m.model_dump() for label, m in v.items()} for k, v in metrics.items()},

@@ -26,6 +26,11 @@ def _metrics_table(result: RecipeResult) -> list[str]:
             f"{m.rouge_l_f1:.3f} | {m.mean_steps:.2f} | {m.hit_cap} | {m.repeated_line} |"
             for label, m in by_model.items()
         ]
+        ref = next(iter(by_model.values()), None)
+        if ref is not None:
+            lines += ["", f"Gold plans average {ref.gold_mean_steps:.2f} steps; a plan of "
+                      f"always {ref.fixed_steps} steps, reading no question, would be within "
+                      f"±1 of {ref.fixed_within_1:.1%} of them."]
         lines.append("")
     return lines
 

@@ -6,7 +6,10 @@
 - ROUGE-L F1 between the plan's and the gold sub-question sets (each set joined in order),
   with ``rouge-score``; an unparsable plan scores 0;
 - before parsing: how many raw outputs ran to the token cap, and how many repeat a line
-  (the same text after its list number, case- and space-folded: a model that loops).
+  (the same text after its list number, case- and space-folded: a model that loops);
+- a reference that reads no question: the one plan length, up to the cap, that most gold
+  plans lie within ±1 of, and that share (a decomposer's ``count_within_1`` below it
+  sizes plans worse than always writing that many steps).
 """
 
 from __future__ import annotations
@@ -33,6 +36,25 @@ class PlanMetrics(BaseModel):
     """Raw outputs that ended at the token cap (known only when finish reasons are given)."""
     repeated_line: int = 0
     """Raw outputs in which a line repeats an earlier one."""
+    gold_mean_steps: float = 0.0
+    """Mean length of the gold plans."""
+    fixed_steps: int = 0
+    """The best fixed plan length (:func:`best_fixed_length`)."""
+    fixed_within_1: float = 0.0
+    """The ``count_within_1`` of a plan that always has ``fixed_steps`` steps."""
+
+
+def best_fixed_length(gold: Sequence[Sequence[str]], max_subquestions: int) -> tuple[int, float]:
+    """The plan length from 1 to ``max_subquestions`` that the most gold plans lie within ±1
+    of (the shorter on a tie), and the share of gold plans that do: what a decomposer that
+    never reads the question scores on steps within ±1."""
+    if not gold:
+        return 0, 0.0
+    counts = [len(g) for g in gold]
+    share = {k: sum(abs(c - k) <= 1 for c in counts) / len(counts)
+             for k in range(1, max_subquestions + 1)}
+    best = max(share, key=lambda k: (share[k], -k))
+    return best, share[best]
 
 
 def repeats_a_line(text: str) -> bool:
@@ -62,6 +84,7 @@ def plan_metrics(
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     parsed = [parse_plan(text, max_subquestions).subquestions for text in outputs]
     n = len(outputs) or 1
+    fixed_steps, fixed_within_1 = best_fixed_length(gold, max_subquestions)
     rouge = [
         scorer.score("\n".join(g), "\n".join(p))["rougeL"].fmeasure if p else 0.0
         for p, g in zip(parsed, gold, strict=True)
@@ -76,4 +99,7 @@ def plan_metrics(
         mean_steps=sum(len(p) for p in parsed) / n,
         hit_cap=sum(r == "length" for r in finish_reasons or ()),
         repeated_line=sum(repeats_a_line(text) for text in outputs),
+        gold_mean_steps=sum(len(g) for g in gold) / n,
+        fixed_steps=fixed_steps,
+        fixed_within_1=fixed_within_1,
     )

@@ -83,6 +83,7 @@ def test_recipe_command_runs_end_to_end_on_a_tiny_subset(tmp_path, monkeypatch):
     card = (weights / "MODEL_CARD.md").read_text()
     assert "Held-out plan quality" in card and "fixtures" in card
     assert "repeat penalty 1.1" in card
+    assert "reading no question, would be within ±1" in card  # the fixed-length reference
     assert set(json.loads((weights / "trained_ids.json").read_text())) == {
         "gsm8k-train", "strategyqa"}
     # What was shipped is what `local:decomposer` now loads, sha256 checked.

@@ -12,6 +12,7 @@ from langgraph_decomp.distill import (
     plan_metrics,
     teacher_plans,
 )
+from langgraph_decomp.distill.metrics import best_fixed_length
 from langgraph_decomp.distill.pipeline import few_shot_messages
 from langgraph_decomp.distill.train import plan_text, sft_rows
 from tests.fakes import RuleChat
@@ -92,6 +93,15 @@ def test_plan_metrics():
     m2 = plan_metrics(["1. How many apples?", four], gold)
     assert m2.parse_rate == 1.0 and m2.count_within_1 == 0.5  # 4 steps vs 1 gold: off by 3
     assert 0.3 < m2.rouge_l_f1 < 0.7  # partial overlap, penalized for extra steps
+
+
+def test_best_fixed_length_is_the_plan_length_most_gold_plans_lie_within_one_of():
+    gold = [["q"] * n for n in (2, 3, 3, 4, 5)]
+    assert best_fixed_length(gold, 5) == (3, 0.8)  # 3 and 4 both fit 4 of 5: the shorter
+    assert best_fixed_length(gold, 2) == (2, 0.6)  # never past the cap
+    assert best_fixed_length([], 5) == (0, 0.0)
+    m = plan_metrics(["1. q?"] * 5, gold, max_subquestions=5)
+    assert (m.fixed_steps, m.fixed_within_1, m.gold_mean_steps) == (3, 0.8, 3.4)
 
 
 def test_sft_rows_use_the_graphs_prompt_and_numbered_plans():
