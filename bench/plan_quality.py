@@ -60,7 +60,7 @@ def main() -> None:
           f"{recipe.eval_max_tokens}-token cap")
     header = ("decomposer", "n", "parse", "steps ±1", "ROUGE-L F1", "mean steps", "hit cap",
               "repeats a line")
-    first = max(len(h) for h in [header[0], *rows]) + 2
+    first = max(len(h) for h in [header[0], "always N steps", *rows]) + 2
     for name, by_model in metrics.items():
         print(f"\n{name}\n{header[0]:>{first}}" + "".join(f"{h:>16}" for h in header[1:]))
         for label, m in by_model.items():
