@@ -24,8 +24,7 @@ class DecompError(Exception):
 
 def _rebuild(cls: type[DecompError], args: tuple[Any, ...],
              state: dict[str, Any]) -> DecompError:
-    error = cls.__new__(cls, *args)
-    Exception.__init__(error, *args)
+    error = cls.__new__(cls, *args)  # BaseException.__new__ sets args
     error.__dict__.update(state)
     return error
 
