@@ -64,6 +64,9 @@ MAX_SECONDS = 86_400.0
 MAX_TEMPERATURE = 2.0
 """Upper bound on :attr:`Context.temperature` and :attr:`Context.sample_temperature`."""
 
+MAX_REPEAT_PENALTY = 2.0
+"""Upper bound on :attr:`Context.decomposer_repeat_penalty`."""
+
 MAX_SAMPLES = 32
 """Upper bound on :attr:`Context.n_samples` (each sample is a paid solver call)."""
 
@@ -240,6 +243,13 @@ class Context:
     decomposer_max_tokens: int = field(
         default=192, metadata={"description": "Generation cap for the decomposer."}
     )
+    decomposer_repeat_penalty: float | None = field(
+        default=None,
+        metadata={"description": "llama.cpp repeat penalty of a llama.cpp decomposer "
+                  "('local:decomposer', 'llamacpp:...'; 1.0: none). None: the model's own "
+                  "(the shipped decomposer's manifest value, 1.05; else 1.0). Any other "
+                  "decomposer rejects a value with a ModelConfigError."},
+    )
     solver_max_tokens: int = field(
         default=384, metadata={"description": "Generation cap per solver call."}
     )
@@ -337,6 +347,10 @@ class Context:
                          hint=f"> 0 and <= {MAX_SECONDS:g} (or None for no limit)")
         for name in ("temperature", "sample_temperature"):
             _check_float(self, name, 0.0, MAX_TEMPERATURE)
+        if self.decomposer_repeat_penalty is not None:
+            _check_float(self, "decomposer_repeat_penalty", 0.0, MAX_REPEAT_PENALTY,
+                         open_low=True, hint=f"> 0 and <= {MAX_REPEAT_PENALTY:g} (1.0: none; "
+                         "or None for the model's own)")
 
 
 def _field_names(cls: type) -> frozenset[str]:

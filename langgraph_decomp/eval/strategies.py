@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from langgraph_decomp.context import Context
 from langgraph_decomp.errors import DecompError
@@ -33,12 +33,33 @@ STRATEGY_NAMES = (
 )
 
 
-_FIELD_TYPES = {f.name: type(f.default) for f in fields(Context) if f.default is not MISSING}
-_TUNABLE = {name for name, t in _FIELD_TYPES.items() if t in (bool, int, float, str)}
+def _scalar_fields() -> tuple[dict[str, type], frozenset[str]]:
+    """Context fields a ``+field=value`` override may set, by value type, and those of them
+    that also take ``none`` (``float | None`` and the like; ``api_key`` is never one)."""
+    hints = get_type_hints(Context)
+    types: dict[str, type] = {}
+    nullable: set[str] = set()
+    for f in fields(Context):
+        if f.default is MISSING:
+            continue
+        args = [a for a in get_args(hints[f.name]) if a is not type(None)]
+        if f.default is None and len(args) == 1:
+            types[f.name] = args[0]
+            nullable.add(f.name)
+        else:
+            types[f.name] = type(f.default)
+    return ({k: t for k, t in types.items() if t in (bool, int, float, str)},
+            frozenset(nullable))
+
+
+_FIELD_TYPES, _NULLABLE = _scalar_fields()
+_TUNABLE = set(_FIELD_TYPES)
 
 
 def _coerce(key: str, value: str) -> Any:
     kind = _FIELD_TYPES[key]
+    if key in _NULLABLE and value.lower() in ("none", "null"):
+        return None
     if kind is bool:
         if value.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
             raise StrategyError(f"{key} takes true/false, got {value!r}")

@@ -125,13 +125,25 @@ def _reply_cache(temperature: float) -> InMemoryCache | bool:
 _CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens")
 
 
-def with_run_options(model: BaseChatModel, *, temperature: float,
-                     max_tokens: int) -> BaseChatModel:
+def with_run_options(model: BaseChatModel, *, temperature: float, max_tokens: int,
+                     repeat_penalty: float | None = None) -> BaseChatModel:
     """A ready chat model with the run's temperature and token cap, as a model string gets
     them, and token usage reported when streamed (``stream_usage``), on the fields its class
-    has; the model itself is not changed. Copies are cached per model and options."""
+    has; the model itself is not changed. Copies are cached per model and options.
+
+    ``repeat_penalty`` (None: the model's own) needs a llama.cpp model.
+
+    Raises:
+        ModelConfigError: ``repeat_penalty`` is given for a model that has none.
+    """
     fields = type(model).model_fields
     updates: dict[str, Any] = {}
+    if repeat_penalty is not None:
+        if not isinstance(model, LlamaCppChat):
+            raise ModelConfigError(
+                "A repeat penalty needs a llama.cpp model ('local:decomposer', "
+                f"'llamacpp:...'), got a {type(model).__name__}.")
+        updates["repeat_penalty"] = repeat_penalty
     if "temperature" in fields:
         updates["temperature"] = temperature
     cap = next((name for name in _CAP_FIELDS if name in fields), None)

@@ -77,23 +77,27 @@ class RoleModels:
         """The chat model for ``role`` and its label."""
         choice = self.pick(role, ctx)
         label = model_label(choice)
-        if not isinstance(choice, str):
-            return with_run_options(choice, temperature=ctx.temperature,
-                                    max_tokens=getattr(ctx, f"{role}_max_tokens")), label
+        max_tokens = getattr(ctx, f"{role}_max_tokens")
+        penalty = ctx.decomposer_repeat_penalty if role == "decomposer" else None
         try:
-            model = load_chat_model(
-                choice,
-                max_tokens=getattr(ctx, f"{role}_max_tokens"),
-                temperature=ctx.temperature,
-                base_url=ctx.endpoint(role),
-                api_key=ctx.api_key,
-                timeout=ctx.request_timeout,
-                max_retries=ctx.max_retries,
-            )
+            if isinstance(choice, str):
+                model = load_chat_model(
+                    choice,
+                    max_tokens=max_tokens,
+                    temperature=ctx.temperature,
+                    base_url=ctx.endpoint(role),
+                    api_key=ctx.api_key,
+                    timeout=ctx.request_timeout,
+                    max_retries=ctx.max_retries,
+                )
+                if penalty is None:
+                    return model, label
+            else:
+                model = choice
+            return with_run_options(model, temperature=ctx.temperature,
+                                    max_tokens=max_tokens, repeat_penalty=penalty), label
         except ModelConfigError as e:
             error = e
-        else:
-            return model, label
         # Raised outside the except block so the error's __context__ stays empty; only a
         # local loader's cause (a missing file, ...) is kept.
         raise ModelConfigError(f"[{role}] {error}", role=role, model=label) from error.__cause__

@@ -93,6 +93,15 @@ def test_strategy_overrides_are_typed_context_fields():
         make_strategies(["one-stage+max_subquestions=many"])
     with pytest.raises(StrategyError, match="solve_scheme"):
         make_strategies(["one-stage+solve_scheme=magic"])
+    # Fields that default to None take a value of their type, or none.
+    (u,) = make_strategies(["two-stage:distilled+decomposer_repeat_penalty=1.05+max_calls=none"],
+                           distilled="local:decomposer")
+    assert u.context == {"decomposer": "local:decomposer", "decomposer_repeat_penalty": 1.05,
+                         "max_calls": None}
+    with pytest.raises(StrategyError, match="decomposer_repeat_penalty"):
+        make_strategies(["one-stage+decomposer_repeat_penalty=0"])
+    with pytest.raises(StrategyError, match="float"):
+        make_strategies(["one-stage+deadline_s=soon"])
 
 
 def test_hosted_roles_of_a_graph_that_is_not_ours_follow_the_model_strings():

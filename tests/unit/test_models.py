@@ -158,6 +158,45 @@ def test_the_shipped_decomposer_decodes_with_its_manifests_repeat_penalty(
     assert llm.calls[0]["max_tokens"] == 9
 
 
+@pytest.mark.parametrize(("knob", "sent"), [(None, 1.1), (1.0, 1.0), (1.25, 1.25)])
+def test_a_runs_decomposer_repeat_penalty_overrides_the_models_own(
+    tmp_path, monkeypatch, knob, sent
+):
+    """``Context.decomposer_repeat_penalty`` reaches llama.cpp for the decomposer only (the
+    solver's llama.cpp calls keep their own), and None leaves the manifest's value."""
+    import threading
+
+    from langgraph_decomp import build_graph, models
+
+    _ship(tmp_path / "w", repeat_penalty=1.1)
+    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
+    llm = _FakeLlama()
+    monkeypatch.setattr(models.cache, "load_llamacpp", lambda *a, **k: None)
+    monkeypatch.setattr(models.llamacpp, "load_llamacpp",
+                        lambda *a, **k: (llm, threading.Lock()))
+    models.cache._cached_chat_model.cache_clear()
+    try:
+        graph = build_graph(decomposer="local:decomposer", solver="local:decomposer")
+        graph.invoke({"question": "What is 2 + 2?"},
+                     context={"verify": False, "solve_scheme": "scaffold",
+                              "decomposer_repeat_penalty": knob})
+    finally:
+        models.cache._cached_chat_model.cache_clear()
+    assert [c["repeat_penalty"] for c in llm.calls] == [sent] + [1.1] * (len(llm.calls) - 1)
+    assert len(llm.calls) >= 2
+
+
+def test_a_decomposer_repeat_penalty_for_a_model_without_one_is_a_model_config_error():
+    from langgraph_decomp import ModelConfigError, build_graph
+
+    graph = build_graph(decomposer=ScriptedChat.of("1. What is 2 + 2?"),
+                        solver=ScriptedChat.of("Final answer: 4"))
+    with pytest.raises(ModelConfigError, match=r"\[decomposer\].*llama.cpp") as e:
+        graph.invoke({"question": "What is 2 + 2?"},
+                     context={"verify": False, "decomposer_repeat_penalty": 1.05})
+    assert e.value.role == "decomposer"
+
+
 @pytest.mark.parametrize("value", [0, -1.0, "1.1", True, None])
 def test_a_bad_manifest_repeat_penalty_is_a_model_config_error(tmp_path, monkeypatch, value):
     from langgraph_decomp import ModelConfigError, models
