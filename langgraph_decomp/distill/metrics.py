@@ -9,7 +9,9 @@
   (the same text after its list number, case- and space-folded: a model that loops);
 - a reference that reads no question: the one plan length, up to the cap, that most gold
   plans lie within ±1 of, and that share (a decomposer's ``count_within_1`` below it
-  sizes plans worse than always writing that many steps).
+  sizes plans worse than always writing that many steps);
+- per question (in the order given, so two decomposers scored on the same questions pair
+  up): steps, within ±1, ROUGE-L, for :func:`compare_plans`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from langgraph_decomp.parsing import parse_plan
 
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,3}\s*[.):\]]|[-*\u2022])\s*")
+
+
+class PlanScore(BaseModel):
+    """One question's plan against its gold plan."""
+
+    steps: int
+    """Parsed sub-questions (0: unparsable)."""
+    within_1: bool
+    rouge_l: float
 
 
 class PlanMetrics(BaseModel):
@@ -42,6 +53,45 @@ class PlanMetrics(BaseModel):
     """The best fixed plan length (:func:`best_fixed_length`)."""
     fixed_within_1: float = 0.0
     """The ``count_within_1`` of a plan that always has ``fixed_steps`` steps."""
+    per_question: list[PlanScore] = Field(default_factory=list)
+    """Each question's score, in the order scored (empty in metrics saved before it)."""
+
+
+class PlanComparison(BaseModel):
+    """Decomposer ``other`` against ``baseline`` on the same questions, question by question."""
+
+    n: int
+    b: int
+    """Questions whose plan size is within ±1 for the baseline and not for the other."""
+    c: int
+    """The reverse."""
+    within_1_p: float
+    """Exact two-sided McNemar p-value of ``b`` against ``c``."""
+    rouge_l_diff: float
+    """Mean ROUGE-L F1 of the other minus the baseline's."""
+    rouge_l_diff_interval: tuple[float, float]
+    """95 % percentile bootstrap interval of that mean difference (fixed seed)."""
+
+
+def compare_plans(baseline: PlanMetrics, other: PlanMetrics) -> PlanComparison:
+    """Pair two decomposers' per-question scores (same questions, same order).
+
+    Raises:
+        ValueError: either has no per-question scores, or they scored different numbers
+            of questions.
+    """
+    from langgraph_decomp.eval.stats import bootstrap_interval, mcnemar_exact
+
+    a, o = baseline.per_question, other.per_question
+    if not a or len(a) != len(o):
+        raise ValueError(f"Paired plan scores need the same questions: {len(a)} against "
+                         f"{len(o)} per-question scores.")
+    b = sum(x.within_1 and not y.within_1 for x, y in zip(a, o, strict=True))
+    c = sum(y.within_1 and not x.within_1 for x, y in zip(a, o, strict=True))
+    diffs = [y.rouge_l - x.rouge_l for x, y in zip(a, o, strict=True)]
+    return PlanComparison(n=len(a), b=b, c=c, within_1_p=mcnemar_exact(b, c),
+                          rouge_l_diff=sum(diffs) / len(diffs),
+                          rouge_l_diff_interval=bootstrap_interval(diffs))
 
 
 def best_fixed_length(gold: Sequence[Sequence[str]], max_subquestions: int) -> tuple[int, float]:
@@ -89,12 +139,11 @@ def plan_metrics(
         scorer.score("\n".join(g), "\n".join(p))["rougeL"].fmeasure if p else 0.0
         for p, g in zip(parsed, gold, strict=True)
     ]
+    within = [bool(p) and abs(len(p) - len(g)) <= 1 for p, g in zip(parsed, gold, strict=True)]
     return PlanMetrics(
         n=len(outputs),
         parse_rate=sum(bool(p) for p in parsed) / n,
-        count_within_1=sum(
-            bool(p) and abs(len(p) - len(g)) <= 1 for p, g in zip(parsed, gold, strict=True)
-        ) / n,
+        count_within_1=sum(within) / n,
         rouge_l_f1=sum(rouge) / n,
         mean_steps=sum(len(p) for p in parsed) / n,
         hit_cap=sum(r == "length" for r in finish_reasons or ()),
@@ -102,4 +151,6 @@ def plan_metrics(
         gold_mean_steps=sum(len(g) for g in gold) / n,
         fixed_steps=fixed_steps,
         fixed_within_1=fixed_within_1,
+        per_question=[PlanScore(steps=len(p), within_1=w, rouge_l=r)
+                      for p, w, r in zip(parsed, within, rouge, strict=True)],
     )

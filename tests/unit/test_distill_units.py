@@ -104,6 +104,31 @@ def test_best_fixed_length_is_the_plan_length_most_gold_plans_lie_within_one_of(
     assert (m.fixed_steps, m.fixed_within_1, m.gold_mean_steps) == (3, 0.8, 3.4)
 
 
+def test_two_decomposers_plans_pair_question_by_question():
+    from langgraph_decomp.distill.metrics import compare_plans
+
+    gold = [["How many apples?", "How many pears?"], ["What is the total?"] * 3,
+            ["How many?"]]
+    shipped = plan_metrics(["1. How many apples?\n2. How many pears?", "1. Total?",
+                            "garbage"], gold)
+    other = plan_metrics(["1. How many apples?", "1. What is the total?\n2. Total?",
+                          "1. How many?"], gold)
+    assert [q.steps for q in shipped.per_question] == [2, 1, 0]
+    assert [q.within_1 for q in other.per_question] == [True, True, True]
+    d = compare_plans(shipped, other)
+    # Sized within ±1: shipped 1 and 1 (not 3: unparsable); other all three.
+    assert (d.n, d.b, d.c) == (3, 0, 2) and d.within_1_p == 0.5
+    rouge = [y.rouge_l - x.rouge_l for x, y in zip(shipped.per_question, other.per_question,
+                                                     strict=True)]
+    assert d.rouge_l_diff == pytest.approx(sum(rouge) / 3)
+    assert rouge[0] < 0 < rouge[2]  # one plan lost a step, one became parsable
+    low, high = d.rouge_l_diff_interval
+    assert min(rouge) <= low <= d.rouge_l_diff <= high <= max(rouge)
+    assert compare_plans(other, shipped).b == 2  # the sides are not symmetric
+    with pytest.raises(ValueError, match="same questions"):
+        compare_plans(shipped, plan_metrics(["1. q?"], gold[:1]))
+
+
 def test_sft_rows_use_the_graphs_prompt_and_numbered_plans():
     rows = sft_rows([plan(1, ["How many?", "How much?"])])
     assert rows[0]["prompt"][0]["role"] == "system"
