@@ -335,11 +335,14 @@ def plot(
     else:
         label = "hosted units per question (input + 4 × output tokens)"
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    highest = 0.0
     markers = "osD^vP*Xhp<>"
     for i, s in enumerate(summaries):
         value = s.hosted_in_per_q + s.hosted_out_per_q if x == "tokens" else cost_of(s)
         if value is None:  # an unknown cost: no point, as matplotlib draws an x of None
             value = math.nan
+        elif value > highest:
+            highest = value
         name = f"{s.strategy} (baseline)" if s.is_baseline and len(summaries) > 1 else s.strategy
         # Strategy strings are long: a legend under the axes keeps them readable.
         ax.errorbar(value, s.accuracy, yerr=[[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]],
@@ -353,7 +356,9 @@ def plot(
             FuncFormatter(lambda v, _: "$" + f"{v:.10f}".rstrip("0").rstrip(".")))
     spans = any(s.f1 is not None for s in summaries)
     ax.set_ylabel(f"{'exact match' if spans else 'accuracy'} (95% Wilson interval)")
-    ax.set_xlim(left=0)
+    # From zero, with room right of the costliest marker (autoscaling's margin is a share of the
+    # spread between markers, which clips the last one when they sit close together).
+    ax.set_xlim(0, highest * 1.1 if highest > 0 else None)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small", frameon=False)

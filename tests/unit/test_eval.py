@@ -521,3 +521,21 @@ def test_eval_cli_passes_the_request_timeout_to_every_run(tmp_path, monkeypatch)
     seen.clear()
     assert _eval_cli(tmp_path / "out2") == 0
     assert "request_timeout" not in seen  # the Context default
+
+
+def test_the_plot_leaves_room_right_of_the_costliest_marker(tmp_path, monkeypatch):
+    """Autoscaling pads by a share of the spread between markers: the costliest must not sit
+    on the axis edge."""
+    import matplotlib.pyplot as plt
+
+    from langgraph_decomp.eval.report import plot
+
+    kept = []
+    monkeypatch.setattr(plt, "close", kept.append)
+    summaries = summarize(SYNTHETIC, prices={"openai:s": Price(input=1, output=2)})
+    plot(summaries, tmp_path / "p.png")
+    costs = [s.cost_per_q for s in summaries]
+    left, right = kept[0].axes[0].get_xlim()
+    assert left == 0 and right >= 1.09 * max(costs)
+    monkeypatch.undo()
+    plt.close(kept[0])
