@@ -130,10 +130,8 @@ class _FakeLlama:
                 "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
 
 
-@pytest.mark.parametrize(("manifest", "sent"), [({}, 1.0), ({"repeat_penalty": 1.1}, 1.1)])
-def test_the_shipped_decomposer_decodes_with_its_manifests_repeat_penalty(
-    tmp_path, monkeypatch, manifest, sent
-):
+def _fake_shipped_llama(tmp_path, monkeypatch, **manifest):
+    """Ships an adapter with ``manifest`` and serves it from a ``_FakeLlama``, returned."""
     import threading
 
     from langgraph_decomp import models
@@ -144,6 +142,16 @@ def test_the_shipped_decomposer_decodes_with_its_manifests_repeat_penalty(
     monkeypatch.setattr(models.cache, "load_llamacpp", lambda *a, **k: None)
     monkeypatch.setattr(models.llamacpp, "load_llamacpp",
                         lambda *a, **k: (llm, threading.Lock()))
+    return llm
+
+
+@pytest.mark.parametrize(("manifest", "sent"), [({}, 1.0), ({"repeat_penalty": 1.1}, 1.1)])
+def test_the_shipped_decomposer_decodes_with_its_manifests_repeat_penalty(
+    tmp_path, monkeypatch, manifest, sent
+):
+    from langgraph_decomp import models
+
+    llm = _fake_shipped_llama(tmp_path, monkeypatch, **manifest)
     models.cache._cached_chat_model.cache_clear()
     try:
         chat = load_chat_model("local:decomposer", max_tokens=9)
@@ -164,16 +172,9 @@ def test_a_runs_decomposer_repeat_penalty_overrides_the_models_own(
 ):
     """``Context.decomposer_repeat_penalty`` reaches llama.cpp for the decomposer only (the
     solver's llama.cpp calls keep their own), and None leaves the manifest's value."""
-    import threading
-
     from langgraph_decomp import build_graph, models
 
-    _ship(tmp_path / "w", repeat_penalty=1.1)
-    monkeypatch.setattr(models.specs, "WEIGHTS_DIR", tmp_path / "w")
-    llm = _FakeLlama()
-    monkeypatch.setattr(models.cache, "load_llamacpp", lambda *a, **k: None)
-    monkeypatch.setattr(models.llamacpp, "load_llamacpp",
-                        lambda *a, **k: (llm, threading.Lock()))
+    llm = _fake_shipped_llama(tmp_path, monkeypatch, repeat_penalty=1.1)
     models.cache._cached_chat_model.cache_clear()
     try:
         graph = build_graph(decomposer="local:decomposer", solver="local:decomposer")
