@@ -154,8 +154,9 @@ def summarize(
         "hosted units")
     base = next((s for s in out if s.strategy == baseline), None)
     right = {name: {r.id: r.correct for r in rs} for name, rs in by_strategy.items()}
-    for s in out:
+    for s in out:  # every row's basis first: the baseline's cost is read in that basis
         s.cost_basis = basis
+    for s in out:
         s.is_baseline = s is base
         if base is None or s is base:
             continue

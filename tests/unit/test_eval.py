@@ -539,3 +539,15 @@ def test_the_plot_leaves_room_right_of_the_costliest_marker(tmp_path, monkeypatc
     assert left == 0 and right >= 1.09 * max(costs)
     monkeypatch.undo()
     plt.close(kept[0])
+
+
+@pytest.mark.parametrize("priced", [True, False])
+def test_a_baseline_after_other_rows_prices_every_row_against_it(priced):
+    """The cost ratio of a row listed before the baseline is read in the same basis ($ or
+    hosted units) as the baseline's cost, not against a basis not yet set."""
+    prices = {"openai:s": Price(input=1, output=2)} if priced else None
+    summaries = summarize(SYNTHETIC, ["A", "B", "C", "D"], prices=prices, baseline="B")
+    ratios = {s.strategy: s.cost_ratio for s in summaries}
+    # A spends (100, 50) a question against B's (200, 100): half, in $ and in units alike.
+    assert ratios == {"A": pytest.approx(0.5), "B": None, "C": pytest.approx(0.25),
+                      "D": pytest.approx(0.5)}
