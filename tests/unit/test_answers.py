@@ -66,13 +66,13 @@ def test_numbered_answers_reads_each_plan_line_once_and_ignores_the_rest():
 
 
 @pytest.mark.parametrize(("question", "expected"), [
-    ("Which band formed first, Awolnation or Foo Fighters?", False),
+    ("Which band formed first, the Red Kites or the Blue Owls?", False),
     ("Tom has 3 apples and buys 5 more. He eats 2. How many apples are left?", False),
-    ("What's the total number of unoccupied units?", False),
-    ("Are Giuseppe Verdi and Ambroise Thomas both opera composers?", True),
+    ("What's the total number of empty seats?", False),
+    ("Are Mozart and Haydn both Austrian composers?", True),
     ("Is Dr. Who older than Star Trek?", True),  # an abbreviation splits the sentence
-    ("If you were on a diet, would you have to skip lunch at McDonald's?", True),
-    ("Both Sorbaria and Goldenrod are a genus of flowering plants?", True),  # no wh-word
+    ("If it rains at noon, would you need a coat in the park where we meet?", True),
+    ("Both oaks and maples are trees with broad leaves?", True),  # no wh-word
     ("Didn't he win?", True),
     ("", True),
 ])

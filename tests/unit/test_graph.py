@@ -588,30 +588,30 @@ def test_program_scheme_is_one_call_whose_lines_the_graph_computes():
         "2. How many after eating?\n\nWrite the program.")
 
 
-WH_QUESTION = "Which band formed first, Awolnation or Foo Fighters?"
-YES_NO_PLAN = ("1. When was Awolnation formed?\n2. When were the Foo Fighters formed?\n"
+WH_QUESTION = "Which band formed first, the Red Kites or the Blue Owls?"  # made up
+YES_NO_PLAN = ("1. When were the Red Kites formed?\n2. When were the Blue Owls formed?\n"
                "3. Is #1 before #2?")
 
 
 def test_a_yes_no_answer_to_a_wh_question_goes_back_once_without_a_model_check():
-    solver = ScriptedChat.of("formed_a = 2009\nformed_f = 1994\nanswer = formed_a < formed_f",
-                             "answer = 'Foo Fighters'")
+    solver = ScriptedChat.of("formed_r = 2009\nformed_b = 1994\nanswer = formed_r < formed_b",
+                             "answer = 'the Blue Owls'")
     out = build_graph(decomposer=ScriptedChat.of(YES_NO_PLAN), solver=solver,
                       verifier=ScriptedChat.of()).invoke(
         {"question": WH_QUESTION}, context=PROGRAM)
-    assert out["answer"] == "Foo Fighters" and out["repairs"] == 1
+    assert out["answer"] == "the Blue Owls" and out["repairs"] == 1
     assert out["usage"]["solver"]["calls"] == 2 and "verifier" not in out["usage"]
     repair = solver.prompts[1][-1].content
     assert "rejected an earlier answer (no)" in repair and "does not ask yes or no" in repair
 
 
 @pytest.mark.parametrize(("question", "context"), [
-    ("Was Awolnation formed before the Foo Fighters?", PROGRAM),
+    ("Were the Red Kites formed before the Blue Owls?", PROGRAM),
     (WH_QUESTION, {**PROGRAM, "check_answer_form": False}),
     (WH_QUESTION, {**PROGRAM, "max_repairs": 0}),
 ], ids=["yes-no-question", "check-off", "no-repairs"])
 def test_a_yes_no_answer_stands_for_a_yes_no_question_or_with_the_check_off(question, context):
-    solver = ScriptedChat.of("formed_a = 2009\nformed_f = 1994\nanswer = formed_a < formed_f")
+    solver = ScriptedChat.of("formed_r = 2009\nformed_b = 1994\nanswer = formed_r < formed_b")
     out = build_graph(decomposer=ScriptedChat.of(YES_NO_PLAN), solver=solver).invoke(
         {"question": question}, context=context)
     assert out["answer"] == "no" and out["repairs"] == 0
