@@ -154,14 +154,17 @@ def summarize(
         "hosted units")
     base = next((s for s in out if s.strategy == baseline), None)
     right = {name: {r.id: r.correct for r in rs} for name, rs in by_strategy.items()}
-    for s in out:  # every row's basis first: the baseline's cost is read in that basis
-        s.cost_basis = basis
     for s in out:
+        s.cost_basis = basis
         s.is_baseline = s is base
-        if base is None or s is base:
+    if base is None:
+        return out
+    base_cost = cost_of(base)  # read once every row has its basis, the baseline's included
+    for s in out:
+        if s is base:
             continue
         s.vs_baseline = paired(right[base.strategy], right[s.strategy], base.strategy)
-        base_cost, cost = cost_of(base), cost_of(s)
+        cost = cost_of(s)
         s.cost_ratio = cost / base_cost if base_cost and cost is not None else None
     return out
 
@@ -336,14 +339,13 @@ def plot(
     else:
         label = "hosted units per question (input + 4 × output tokens)"
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    highest = 0.0
+    values = [s.hosted_in_per_q + s.hosted_out_per_q if x == "tokens" else cost_of(s)
+              for s in summaries]
+    highest = max((v for v in values if v is not None), default=0.0)
     markers = "osD^vP*Xhp<>"
-    for i, s in enumerate(summaries):
-        value = s.hosted_in_per_q + s.hosted_out_per_q if x == "tokens" else cost_of(s)
+    for i, (s, value) in enumerate(zip(summaries, values, strict=True)):
         if value is None:  # an unknown cost: no point, as matplotlib draws an x of None
             value = math.nan
-        elif value > highest:
-            highest = value
         name = f"{s.strategy} (baseline)" if s.is_baseline and len(summaries) > 1 else s.strategy
         # Strategy strings are long: a legend under the axes keeps them readable.
         ax.errorbar(value, s.accuracy, yerr=[[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]],
