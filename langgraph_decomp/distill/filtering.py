@@ -77,3 +77,16 @@ def filter_plans(
         seen.add(key)
     report.kept = len(kept)
     return kept, report
+
+
+def oversample(plans: Sequence[TeacherPlan], copies: Mapping[int, int]) -> list[TeacherPlan]:
+    """Repeat each plan ``copies[len(plan.subquestions)]`` times (1 where the length is not
+    named), in place, so a student sees long plans as often as the data's short ones: a
+    student trained on the data's own mix plans about one step short on GSM8K."""
+    for steps, n in copies.items():
+        if n < 1:
+            raise ValueError(f"oversample copies must be at least 1; {steps} steps has {n}")
+    out: list[TeacherPlan] = []
+    for plan in plans:
+        out += [plan] * copies.get(len(plan.subquestions), 1)
+    return out

@@ -20,12 +20,12 @@ import random
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from langgraph_decomp.data import Example, load_examples, split_examples
-from langgraph_decomp.distill.filtering import FilterReport, filter_plans
+from langgraph_decomp.distill.filtering import FilterReport, filter_plans, oversample
 from langgraph_decomp.distill.metrics import PlanMetrics, plan_metrics
 from langgraph_decomp.distill.phases import PhaseClock
 from langgraph_decomp.distill.teacher import (
@@ -65,6 +65,10 @@ class Source(BaseModel):
     exact_steps: bool = False
     """Keep a plan only if it has one sub-question per gold solution step (the
     ``solution`` teacher is asked for exactly that)."""
+    oversample: dict[int, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Train on each kept plan with this many sub-questions (key) this many times (value,
+    at least 1; lengths not named: once), e.g. ``{"4": 2, "5": 3}``; the filter report
+    counts each plan once."""
 
 
 class TeacherCheck(BaseModel):
@@ -288,7 +292,7 @@ def run_recipe(
         log(f"{source.name}: {report.total} plans, kept {report.kept} ("
             + ", ".join(f"{k} {v}" for k, v in report.model_dump().items()
                         if k not in ("rules", "total", "kept") and v) + ")")
-        kept_all += kept
+        kept_all += oversample(kept, source.oversample)
     clock.lap("teacher")
     if not kept_all:
         raise RecipeError("No teacher plan survived the filters; nothing to train on.")

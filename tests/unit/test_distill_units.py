@@ -1,5 +1,6 @@
 """Distillation pieces with fakes: teacher cache and resume, filter rules, plan metrics."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -349,3 +350,47 @@ def test_the_phase_clock_times_each_phase_since_the_last_and_the_whole_run(monke
     clock.lap("train")
     assert clock.total() == {"teacher": 2.5, "train": 0.5, "total": 10.0}
     assert clock.summary() == "seconds: teacher 2.5, train 0.5, total 10.0"
+
+
+def test_oversample_repeats_plans_of_the_named_lengths_and_no_others():
+    from langgraph_decomp.distill.filtering import oversample
+
+    plans = [plan(1, ["a?"]), plan(2, ["a?", "b?"]), plan(3, ["a?", "b?", "c?"])]
+    assert [p.id for p in oversample(plans, {2: 3, 3: 2})] == [
+        "p1", "p2", "p2", "p2", "p3", "p3"]
+    assert oversample(plans, {}) == plans
+    with pytest.raises(ValueError, match="at least 1"):
+        oversample(plans, {2: 0})
+
+
+def test_a_recipe_trains_on_its_sources_oversampled_plans_and_rejects_zero_copies(
+    tmp_path, monkeypatch,
+):
+    from collections import Counter
+
+    from langgraph_decomp.distill import recipe, train
+
+    def source(**extra):
+        return {"name": "s", "data": str(HANDWRITTEN), "teacher": "dataset", **extra}
+
+    with pytest.raises(recipe.RecipeError, match="oversample"):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps({"name": "t", "sources": [source(oversample={"3": 0})]}))
+        recipe.load_recipe(path)
+
+    def fake_teacher_plans(examples, **kwargs):
+        return [plan(i, [f"q{j}?" for j in range(i + 1)], question=e.question)
+                for i, e in enumerate(examples)]
+
+    trained = []
+
+    def fake_finetune(rows, **kwargs):
+        trained.extend(rows)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recipe, "teacher_plans", fake_teacher_plans)
+    monkeypatch.setattr(train, "finetune", fake_finetune)
+    r = recipe.Recipe.model_validate({"name": "t", "sources": [source(oversample={"3": 4})]})
+    with pytest.raises(KeyboardInterrupt):
+        recipe.run_recipe(r, out_dir=tmp_path / "run", show_progress=False, log=lambda s: None)
+    assert Counter(len(p.subquestions) for p in trained) == {1: 1, 2: 1, 3: 4}
