@@ -73,20 +73,23 @@ def main() -> None:
     )
     print(f"\n{time.perf_counter() - started:.0f} s; greedy, no stop strings, "
           f"{recipe.eval_max_tokens}-token cap")
-    header = ("decomposer", "n", "parse", "steps ±1", "ROUGE-L F1", "mean steps", "hit cap",
-              "repeats a line")
+    header = ("decomposer", "n", "parse", "steps ±1", "steps r", "ROUGE-L F1", "mean steps",
+              "hit cap", "repeats a line")
     first = max(len(h) for h in [header[0], "always N steps", *rows]) + 2
     for name, by_model in metrics.items():
         print(f"\n{name}\n{header[0]:>{first}}" + "".join(f"{h:>16}" for h in header[1:]))
         for label, m in by_model.items():
-            row = (m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
+            r = "-" if m.steps_correlation is None else f"{m.steps_correlation:.2f}"
+            row = (m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}", r,
                    f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", m.hit_cap, m.repeated_line)
             print(f"{label:>{first}}" + "".join(f"{v!s:>16}" for v in row))
         ref = next(iter(by_model.values()))
-        fixed = (ref.n, "-", f"{ref.fixed_within_1:.1%}", "-", f"{ref.fixed_steps}", "-", "-")
+        fixed = (ref.n, "-", f"{ref.fixed_within_1:.1%}", "-", "-", f"{ref.fixed_steps}", "-",
+                 "-")
         print(f"{'always N steps':>{first}}" + "".join(f"{v!s:>16}" for v in fixed))
         print(f"(gold plans: {ref.gold_mean_steps:.2f} steps on average; 'always N steps' "
-              "reads no question: the best fixed length, for scale)")
+              "reads no question: the best fixed length, for scale; 'steps r': the correlation of "
+              "plan and gold step counts)")
         for label, m in by_model.items():
             if label != "distilled":
                 d = compare_plans(by_model["distilled"], m)

@@ -309,11 +309,12 @@ def _run_recipe(args: argparse.Namespace, console: Console) -> int:
 
 def _plan_table(title: str, metrics: dict[str, Any]) -> Table:
     table = Table(title=title)
-    for column in ("decomposer", "n", "parse rate", "count within ±1", "ROUGE-L F1",
-                   "mean steps", "hit cap", "repeats"):
+    for column in ("decomposer", "n", "parse rate", "count within ±1", "steps r",
+                   "ROUGE-L F1", "mean steps", "hit cap", "repeats"):
         table.add_column(column, justify="left" if column == "decomposer" else "right")
     for label, m in metrics.items():
-        table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}",
+        r = "-" if m.steps_correlation is None else f"{m.steps_correlation:.2f}"
+        table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}", r,
                       f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", str(m.hit_cap),
                       str(m.repeated_line))
     return table

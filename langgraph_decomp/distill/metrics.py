@@ -7,6 +7,8 @@
   with ``rouge-score``; an unparsable plan scores 0;
 - before parsing: how many raw outputs ran to the token cap, and how many repeat a line
   (the same text after its list number, case- and space-folded: a model that loops);
+- how well plan sizes follow the gold sizes: the Pearson correlation of parsed and gold
+  step counts (near 0: the decomposer writes about as many steps whatever the question);
 - a reference that reads no question: the one plan length, up to the cap, that most gold
   plans lie within ±1 of, and that share (a decomposer's ``count_within_1`` below it
   sizes plans worse than always writing that many steps);
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
@@ -53,6 +56,9 @@ class PlanMetrics(BaseModel):
     """The best fixed plan length (:func:`best_fixed_length`)."""
     fixed_within_1: float = 0.0
     """The ``count_within_1`` of a plan that always has ``fixed_steps`` steps."""
+    steps_correlation: float | None = None
+    """Pearson correlation of parsed and gold step counts (None where either is constant,
+    or in metrics saved before it)."""
     per_question: list[PlanScore] = Field(default_factory=list)
     """Each question's score, in the order scored (empty in metrics saved before it)."""
 
@@ -107,6 +113,13 @@ def best_fixed_length(gold: Sequence[Sequence[str]], max_subquestions: int) -> t
     return best, share[best]
 
 
+def _correlation(xs: Sequence[int], ys: Sequence[int]) -> float | None:
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:  # fewer than two points, or a constant
+        return None
+
+
 def repeats_a_line(text: str) -> bool:
     """Whether a line of ``text`` says again what an earlier line said (list markers,
     case and spacing aside)."""
@@ -151,6 +164,7 @@ def plan_metrics(
         gold_mean_steps=sum(len(g) for g in gold) / n,
         fixed_steps=fixed_steps,
         fixed_within_1=fixed_within_1,
+        steps_correlation=_correlation([len(p) for p in parsed], [len(g) for g in gold]),
         per_question=[PlanScore(steps=len(p), within_1=w, rouge_l=r)
                       for p, w, r in zip(parsed, within, rouge, strict=True)],
     )

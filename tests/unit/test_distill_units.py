@@ -105,6 +105,17 @@ def test_best_fixed_length_is_the_plan_length_most_gold_plans_lie_within_one_of(
     assert (m.fixed_steps, m.fixed_within_1, m.gold_mean_steps) == (3, 0.8, 3.4)
 
 
+def test_steps_correlation_says_whether_plan_sizes_follow_the_gold_sizes():
+    gold = [["q"] * n for n in (2, 3, 4)]
+    def plans(*sizes):
+        return ["\n".join(f"{i}. Step {i}?" for i in range(1, k + 1)) for k in sizes]
+    assert plan_metrics(plans(2, 3, 4), gold).steps_correlation == pytest.approx(1.0)
+    assert plan_metrics(plans(4, 3, 2), gold).steps_correlation == pytest.approx(-1.0)
+    # The same size whatever the question: no correlation to speak of.
+    assert plan_metrics(plans(3, 3, 3), gold).steps_correlation is None
+    assert plan_metrics(plans(3, 3, 3), gold).count_within_1 == 1.0
+
+
 def test_two_decomposers_plans_pair_question_by_question():
     from langgraph_decomp.distill.metrics import compare_plans
 
