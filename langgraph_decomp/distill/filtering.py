@@ -80,9 +80,9 @@ def filter_plans(
 
 
 def oversample(plans: Sequence[TeacherPlan], copies: Mapping[int, int]) -> list[TeacherPlan]:
-    """Repeat each plan ``copies[len(plan.subquestions)]`` times (1 where the length is not
-    named), in place, so a student sees long plans as often as the data's short ones: a
-    student trained on the data's own mix plans about one step short on GSM8K."""
+    """A new list with each plan repeated ``copies[len(plan.subquestions)]`` times (once
+    where the length is not named), in order: a student sees plans of those lengths more
+    often. (Tried on GSM8K, 2026-12-07: plans 0.19 steps longer, sized no better; README.)"""
     for steps, n in copies.items():
         if n < 1:
             raise ValueError(f"oversample copies must be at least 1; {steps} steps has {n}")
