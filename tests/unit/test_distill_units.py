@@ -405,3 +405,20 @@ def test_a_recipe_trains_on_its_sources_oversampled_plans_and_rejects_zero_copie
     with pytest.raises(KeyboardInterrupt):
         recipe.run_recipe(r, out_dir=tmp_path / "run", show_progress=False, log=lambda s: None)
     assert Counter(len(p.subquestions) for p in trained) == {1: 1, 2: 1, 3: 4}
+
+
+def test_the_model_card_table_shows_each_rows_steps_correlation():
+    from langgraph_decomp.distill.card import _metrics_table
+    from langgraph_decomp.distill.recipe import RecipeResult
+
+    gold = [["q"] * n for n in (2, 3, 4)]
+    def plans(*sizes):
+        return ["\n".join(f"{i}. Step {i}?" for i in range(1, k + 1)) for k in sizes]
+    result = RecipeResult(adapter="a.gguf", decomposer="llamacpp:a.gguf", sha256="0",
+                          size_bytes=1, filters={}, train_rows=1, metrics={"gsm8k": {
+                              "sized": plan_metrics(plans(2, 3, 4), gold),
+                              "constant": plan_metrics(plans(3, 3, 3), gold)}})
+    table = "\n".join(_metrics_table(result))
+    assert "| steps within ±1 | steps r | ROUGE-L F1 |" in table
+    assert "| sized | 3 | 100.0% | 100.0% | 1.00 |" in table
+    assert "| constant | 3 | 100.0% | 100.0% | - |" in table
