@@ -79,10 +79,7 @@ def main() -> None:
     for name, by_model in metrics.items():
         print(f"\n{name}\n{header[0]:>{first}}" + "".join(f"{h:>16}" for h in header[1:]))
         for label, m in by_model.items():
-            r = "-" if m.steps_correlation is None else f"{m.steps_correlation:.2f}"
-            row = (m.n, f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}", r,
-                   f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", m.hit_cap, m.repeated_line)
-            print(f"{label:>{first}}" + "".join(f"{v!s:>16}" for v in row))
+            print(f"{label:>{first}}" + "".join(f"{v:>16}" for v in m.cells()))
         ref = next(iter(by_model.values()))
         fixed = (ref.n, "-", f"{ref.fixed_within_1:.1%}", "-", "-", f"{ref.fixed_steps}", "-",
                  "-")

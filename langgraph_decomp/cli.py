@@ -313,10 +313,7 @@ def _plan_table(title: str, metrics: dict[str, Any]) -> Table:
                    "ROUGE-L F1", "mean steps", "hit cap", "repeats"):
         table.add_column(column, justify="left" if column == "decomposer" else "right")
     for label, m in metrics.items():
-        r = "-" if m.steps_correlation is None else f"{m.steps_correlation:.2f}"
-        table.add_row(label, str(m.n), f"{m.parse_rate:.1%}", f"{m.count_within_1:.1%}", r,
-                      f"{m.rouge_l_f1:.3f}", f"{m.mean_steps:.2f}", str(m.hit_cap),
-                      str(m.repeated_line))
+        table.add_row(label, *m.cells())
     return table
 
 

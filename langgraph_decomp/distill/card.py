@@ -21,12 +21,7 @@ def _metrics_table(result: RecipeResult) -> list[str]:
                   "| decomposer | n | parse rate | steps within ±1 | steps r | ROUGE-L F1 "
                   "| mean steps | hit token cap | repeats a line |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        lines += [
-            f"| {label} | {m.n} | {m.parse_rate:.1%} | {m.count_within_1:.1%} | "
-            f"{'-' if m.steps_correlation is None else f'{m.steps_correlation:.2f}'} | "
-            f"{m.rouge_l_f1:.3f} | {m.mean_steps:.2f} | {m.hit_cap} | {m.repeated_line} |"
-            for label, m in by_model.items()
-        ]
+        lines += [f"| {' | '.join((label, *m.cells()))} |" for label, m in by_model.items()]
         ref = next(iter(by_model.values()), None)
         if ref is not None:
             lines += ["", f"Gold plans average {ref.gold_mean_steps:.2f} steps; a plan of "

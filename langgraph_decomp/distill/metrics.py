@@ -62,6 +62,14 @@ class PlanMetrics(BaseModel):
     per_question: list[PlanScore] = Field(default_factory=list)
     """Each question's score, in the order scored (empty in metrics saved before it)."""
 
+    def cells(self) -> tuple[str, ...]:
+        """The table row every plan report prints (bench, ``distill --recipe``, model card):
+        n, parse rate, steps within ±1, steps r, ROUGE-L F1, mean steps, hit cap, repeats."""
+        r = "-" if self.steps_correlation is None else f"{self.steps_correlation:.2f}"
+        return (str(self.n), f"{self.parse_rate:.1%}", f"{self.count_within_1:.1%}", r,
+                f"{self.rouge_l_f1:.3f}", f"{self.mean_steps:.2f}", str(self.hit_cap),
+                str(self.repeated_line))
+
 
 class PlanComparison(BaseModel):
     """Decomposer ``other`` against ``baseline`` on the same questions, question by question."""

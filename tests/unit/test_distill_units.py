@@ -27,6 +27,11 @@ def plan(i: int, steps: list[str], question: str | None = None) -> TeacherPlan:
                        teacher="t")
 
 
+def sized_plans(*sizes: int) -> list[str]:
+    """Raw plans of these many numbered sub-questions each."""
+    return ["\n".join(f"{i}. Step {i}?" for i in range(1, k + 1)) for k in sizes]
+
+
 def test_dataset_teacher_uses_the_human_subquestions(tmp_path):
     plans = teacher_plans(load_examples(str(FIXTURE)), teacher=DATASET_TEACHER,
                           cache_path=tmp_path / "t.jsonl", show_progress=False)
@@ -107,13 +112,11 @@ def test_best_fixed_length_is_the_plan_length_most_gold_plans_lie_within_one_of(
 
 def test_steps_correlation_says_whether_plan_sizes_follow_the_gold_sizes():
     gold = [["q"] * n for n in (2, 3, 4)]
-    def plans(*sizes):
-        return ["\n".join(f"{i}. Step {i}?" for i in range(1, k + 1)) for k in sizes]
-    assert plan_metrics(plans(2, 3, 4), gold).steps_correlation == pytest.approx(1.0)
-    assert plan_metrics(plans(4, 3, 2), gold).steps_correlation == pytest.approx(-1.0)
+    assert plan_metrics(sized_plans(2, 3, 4), gold).steps_correlation == pytest.approx(1.0)
+    assert plan_metrics(sized_plans(4, 3, 2), gold).steps_correlation == pytest.approx(-1.0)
     # The same size whatever the question: no correlation to speak of.
-    assert plan_metrics(plans(3, 3, 3), gold).steps_correlation is None
-    assert plan_metrics(plans(3, 3, 3), gold).count_within_1 == 1.0
+    assert plan_metrics(sized_plans(3, 3, 3), gold).steps_correlation is None
+    assert plan_metrics(sized_plans(3, 3, 3), gold).count_within_1 == 1.0
 
 
 def test_two_decomposers_plans_pair_question_by_question():
@@ -384,9 +387,9 @@ def test_a_recipe_trains_on_its_sources_oversampled_plans_and_rejects_zero_copie
     def source(**extra):
         return {"name": "s", "data": str(HANDWRITTEN), "teacher": "dataset", **extra}
 
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"name": "t", "sources": [source(oversample={"3": 0})]}))
     with pytest.raises(recipe.RecipeError, match="oversample"):
-        path = tmp_path / "bad.json"
-        path.write_text(json.dumps({"name": "t", "sources": [source(oversample={"3": 0})]}))
         recipe.load_recipe(path)
 
     def fake_teacher_plans(examples, **kwargs):
@@ -412,12 +415,10 @@ def test_the_model_card_table_shows_each_rows_steps_correlation():
     from langgraph_decomp.distill.recipe import RecipeResult
 
     gold = [["q"] * n for n in (2, 3, 4)]
-    def plans(*sizes):
-        return ["\n".join(f"{i}. Step {i}?" for i in range(1, k + 1)) for k in sizes]
     result = RecipeResult(adapter="a.gguf", decomposer="llamacpp:a.gguf", sha256="0",
                           size_bytes=1, filters={}, train_rows=1, metrics={"gsm8k": {
-                              "sized": plan_metrics(plans(2, 3, 4), gold),
-                              "constant": plan_metrics(plans(3, 3, 3), gold)}})
+                              "sized": plan_metrics(sized_plans(2, 3, 4), gold),
+                              "constant": plan_metrics(sized_plans(3, 3, 3), gold)}})
     table = "\n".join(_metrics_table(result))
     assert "| steps within ±1 | steps r | ROUGE-L F1 |" in table
     assert "| sized | 3 | 100.0% | 100.0% | 1.00 |" in table
