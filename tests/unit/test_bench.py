@@ -135,3 +135,41 @@ def test_stripped_results_keep_the_table_and_lose_the_data_sets_text(tmp_path):
         (r.id, r.strategy, r.correct, r.f1, r.error) for r in records]
     assert [s.model_dump() for s in summarize(kept)] == [
         s.model_dump() for s in summarize(load_records(results))]
+
+
+def test_cascade_answers_with_the_fallback_only_where_a_signal_fires_and_bills_both():
+    from langgraph_decomp.eval import Record
+
+    bench = load_bench("cascade")
+
+    def rec(qid, strategy, prediction, correct, tokens, *, repairs=0, steps=0):
+        return Record(id=qid, strategy=strategy, question="Tom has 3 apples and 5 pears.",
+                      gold="8", prediction=prediction, numeric_prediction=prediction,
+                      correct=correct, repairs=repairs, n_subquestions=steps,
+                      usage={"solver": {"input_tokens": tokens, "output_tokens": tokens,
+                                        "calls": 1, "hosted": True}},
+                      hosted_roles=["solver"])
+
+    records = [
+        rec("calm", "first", "8", True, 10, steps=2),       # no signal: first's answer
+        rec("calm", "cot", "9", False, 100),
+        rec("slip", "first", "2.5", False, 10, steps=2),    # fraction fires: cascade
+        rec("slip", "cot", "8", True, 100),
+        rec("echo", "first", "5", False, 10, steps=2),      # echoes the question's 5
+        rec("echo", "cot", "8", True, 100),
+        rec("long", "first", "8", True, 10, steps=4),       # routed by its plan: cot alone
+        rec("long", "cot", "7", False, 100),
+        rec("lost", "first", "unknown", False, 10, repairs=1),  # first only: not compared
+    ]
+    rows = {r.id: r for r in bench.cascade_rows(records, "first", "cot", "first",
+                                                 [["fraction", "plan>=3"]])}
+    assert set(rows) == {"calm", "slip", "echo", "long"}
+    assert {r.strategy for r in rows.values()} == {"first -> cot if fraction, plan>=3"}
+    assert (rows["calm"].prediction, rows["calm"].usage["solver"]["calls"]) == ("8", 1)
+    assert (rows["slip"].prediction, rows["slip"].correct) == ("8", True)
+    assert rows["slip"].usage["solver"] == {"input_tokens": 110, "output_tokens": 110,
+                                            "calls": 2, "hosted": True}
+    assert rows["echo"].prediction == "5"  # 'echo' is not in this signal set
+    assert (rows["long"].prediction, rows["long"].usage["solver"]["calls"]) == ("7", 1)
+    echo = bench.cascade_rows(records, "first", "cot", "first", [["echo", "unknown"]])
+    assert [r.prediction for r in echo] == ["8", "2.5", "8", "8"]
