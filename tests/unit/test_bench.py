@@ -173,3 +173,14 @@ def test_cascade_answers_with_the_fallback_only_where_a_signal_fires_and_bills_b
     assert (rows["long"].prediction, rows["long"].usage["solver"]["calls"]) == ("7", 1)
     echo = bench.cascade_rows(records, "first", "cot", "first", [["echo", "unknown"]])
     assert [r.prediction for r in echo] == ["8", "2.5", "8", "8"]
+
+
+def test_steps_baseline_counts_stated_numbers_and_fits_a_line_it_is_not_scored_on():
+    bench = load_bench("steps_baseline")
+    assert bench.numbers_stated("Tom has 3 apples, buys twice as many and 2.5 kg of pears.") == 3
+    exact = [(x, x + 1) for x in range(1, 6)] * 4  # steps = numbers + 1, learnable
+    assert bench.within_1((1.0, 1.0), exact) == len(exact)
+    assert bench.cross_validated(exact) == 1.0
+    # Steps unrelated to the numbers: no line beats the data's own spread.
+    noise = [(x, (7 * x) % 5 * 3) for x in range(40)]
+    assert bench.cross_validated(noise) < 0.6
