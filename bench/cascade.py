@@ -64,9 +64,15 @@ def fires(signal: str, first: Record, planned: Record) -> bool:
     reads the plan length of ``planned``."""
     if signal.startswith("plan>="):
         return planned.n_subquestions >= int(signal.removeprefix("plan>="))
-    if signal not in SIGNALS:
-        raise SystemExit(f"unknown signal {signal!r}; known: {', '.join(SIGNALS)}, plan>=K")
     return SIGNALS[signal](first)
+
+
+def check_signal(signal: str) -> str:
+    """``signal`` if it is known, else exit naming the known ones."""
+    steps = signal.removeprefix("plan>=")
+    if signal in SIGNALS or (steps != signal and steps.isdigit()):
+        return signal
+    raise SystemExit(f"unknown signal {signal!r}; known: {', '.join(SIGNALS)}, plan>=K")
 
 
 def cascade(first: Record, fallback: Record, planned: Record, signals: Sequence[str],
@@ -117,7 +123,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the table here as Markdown")
     args = parser.parse_args()
     records = load_records(args.results)
-    signal_sets = [s.split(",") for s in args.signals]
+    signal_sets = [[check_signal(x) for x in s.split(",")] for s in args.signals]
     rows = cascade_rows(records, args.first, args.fallback, args.plan_from or args.first,
                         signal_sets)
     if not rows:

@@ -184,3 +184,11 @@ def test_steps_baseline_counts_stated_numbers_and_fits_a_line_it_is_not_scored_o
     # Steps unrelated to the numbers: no line beats the data's own spread.
     noise = [(x, (7 * x) % 5 * 3) for x in range(40)]
     assert bench.cross_validated(noise) < 0.6
+
+
+def test_cascade_names_the_known_signals_when_given_an_unknown_one():
+    bench = load_bench("cascade")
+    assert bench.check_signal("plan>=3") == "plan>=3"
+    for wrong in ("plan>=x", "fractions"):
+        with pytest.raises(SystemExit, match="known: unknown, repair"):
+            bench.check_signal(wrong)
