@@ -26,6 +26,7 @@ runs and is paid for (the local decomposer's tokens, $0, are not added).
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,9 +41,10 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 def _value(record: Record) -> float | None:
     text = (record.numeric_prediction or record.prediction or "").replace(",", "").strip()
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None  # "nan" and "inf" read as no number
 
 
 def _stated(question: str) -> set[float]:
