@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from langgraph_decomp.eval import Record, collect_prices, load_records, print_summary, summarize
-from langgraph_decomp.eval.report import to_markdown
+from langgraph_decomp.eval.report import latest_records, to_markdown
 from langgraph_decomp.state import add_usage
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -82,10 +82,11 @@ def cascade(first: Record, fallback: Record, planned: Record, signals: Sequence[
     """The cascade's record for one question: ``first``'s where no signal fires,
     ``fallback``'s where a ``plan>=K`` route fires, else ``fallback``'s answer at both
     strategies' cost."""
-    if any(s.startswith("plan>=") and fires(s, first, planned) for s in signals):
-        return fallback.model_copy(update={"strategy": name})
-    if not any(fires(s, first, planned) for s in signals):
+    fired = [s for s in signals if fires(s, first, planned)]
+    if not fired:
         return first.model_copy(update={"strategy": name})
+    if any(s.startswith("plan>=") for s in fired):
+        return fallback.model_copy(update={"strategy": name})
     return fallback.model_copy(update={
         "strategy": name,
         "usage": add_usage(first.usage, fallback.usage),  # type: ignore[arg-type]
@@ -100,10 +101,8 @@ def cascade_rows(records: Sequence[Record], first: str, fallback: str, plan_from
     """One cascade record per signal set and question that ``first``, ``fallback`` and
     ``plan_from`` all finished."""
     by_id: dict[str, dict[str, Record]] = {}
-    for r in records:  # a rerun's record replaces an earlier failed one, as in the table
-        held = by_id.setdefault(r.id, {})
-        if r.error is None or r.strategy not in held:
-            held[r.strategy] = r
+    for (qid, strategy), r in latest_records(records).items():
+        by_id.setdefault(qid, {})[strategy] = r
     out = []
     for signals in signal_sets:
         name = f"{first} -> {fallback} if {', '.join(signals)}"

@@ -68,6 +68,16 @@ def finished_by_all(records: Sequence[Record], names: Sequence[str]) -> list[Rec
     return [r for r in records if wanted <= done[r.id] and r.strategy in wanted]
 
 
+def latest_records(records: Sequence[Record]) -> dict[tuple[str, str], Record]:
+    """The record of each (question id, strategy): a rerun's record replaces an earlier
+    failed one, a failed rerun never replaces a finished one."""
+    latest: dict[tuple[str, str], Record] = {}
+    for r in records:
+        if r.error is None or (r.id, r.strategy) not in latest:
+            latest[(r.id, r.strategy)] = r
+    return latest
+
+
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
@@ -141,12 +151,8 @@ def summarize(
     baseline = baseline or (names[0] if names else None)
     if baseline is not None and baseline not in names:
         raise ValueError(f"baseline {baseline!r} is not one of the strategies {names}")
-    latest: dict[tuple[str, str], Record] = {}
-    for r in records:  # a rerun's record replaces an earlier failed one
-        if r.error is None or (r.id, r.strategy) not in latest:
-            latest[(r.id, r.strategy)] = r
     by_strategy: dict[str, list[Record]] = {}
-    for (_, strategy), r in latest.items():
+    for (_, strategy), r in latest_records(records).items():
         by_strategy.setdefault(strategy, []).append(r)
     out = [_summary(name, by_strategy[name], prices or {}) for name in names
            if by_strategy.get(name)]
