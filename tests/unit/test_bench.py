@@ -175,7 +175,7 @@ def test_cascade_answers_with_the_fallback_only_where_a_signal_fires_and_bills_b
     assert [r.prediction for r in echo] == ["8", "2.5", "8", "8"]
 
 
-def test_steps_baseline_counts_stated_numbers_and_fits_a_line_it_is_not_scored_on():
+def test_steps_baseline_counts_stated_numbers_and_scores_a_fitted_line_per_fold():
     bench = load_bench("steps_baseline")
     assert bench.numbers_stated("Tom has 3 apples, buys twice as many and 2.5 kg of pears.") == 3
     exact = [(x, x + 1) for x in range(1, 6)] * 4  # steps = numbers + 1, learnable
